@@ -1,0 +1,18 @@
+"""`manage.py demo_user`: the demo superuser for `make run`, with a fresh password and token."""
+
+from django.core.management.base import BaseCommand
+
+from patients.access import demo_user_setup
+
+
+class Command(BaseCommand):
+    help = "Create or reset the demo superuser and print its new password and an API token."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="demo")
+
+    def handle(self, *args, username, **options):
+        password, token = demo_user_setup(username=username)
+        self.stdout.write(f"Demo superuser: {username}")
+        self.stdout.write(f"Password:       {password}")
+        self.stdout.write(f"API token:      {token}")

@@ -1,0 +1,13 @@
+"""`manage.py setup_roles`: create the clinician, front_desk and auditor groups (idempotent)."""
+
+from django.core.management.base import BaseCommand
+
+from patients.access import roles_setup
+
+
+class Command(BaseCommand):
+    help = "Create the role groups (clinician, front_desk, auditor) with their permissions."
+
+    def handle(self, *args, **options):
+        for role, codenames in roles_setup().items():
+            self.stdout.write(f"{role}: {', '.join(codenames)}")

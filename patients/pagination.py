@@ -1,0 +1,38 @@
+"""Cursor pagination under a bare JSON array, as the original's clients expect a list."""
+
+from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from patients.selectors import LIST_ORDERING
+
+
+class LinkHeaderCursorPagination(CursorPagination):
+    """DRF's cursor pagination with the page links in a `Link` header (RFC 8288).
+
+    Cursor pages cost the same at any depth (no OFFSET), and a row added meanwhile never
+    shifts a page, so a client walking `rel="next"` sees each patient once.
+    """
+
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 500
+    ordering = LIST_ORDERING
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:  # A malformed cursor is a bad request, not a missing page.
+            raise ParseError("Invalid cursor") from exc
+
+    def get_paginated_response(self, data):
+        links = [
+            f'<{url}>; rel="{rel}"'
+            for url, rel in ((self.get_next_link(), "next"), (self.get_previous_link(), "prev"))
+            if url
+        ]
+        headers = {"Link": ", ".join(links)} if links else None
+        return Response(data, headers=headers)
+
+    def get_paginated_response_schema(self, schema):
+        return schema

@@ -1,0 +1,38 @@
+"""Reads of patient records."""
+
+import uuid
+
+from django.db.models import Q, QuerySet
+
+from patients.models import Patient
+from patients.validators import looks_like_phone, normalize_phone
+
+# The API's order: oldest first, with the id to break ties, so cursors are stable.
+LIST_ORDERING = ("created_at", "id")
+
+
+def patient_get(*, patient_id) -> Patient | None:
+    """The patient with this id, or None for an unknown or malformed id."""
+    try:
+        pk = uuid.UUID(str(patient_id))
+    except ValueError:
+        return None
+    try:
+        return Patient.objects.get(pk=pk)
+    except Patient.DoesNotExist:
+        return None
+
+
+def patient_list(*, search: str | None = None) -> QuerySet[Patient]:
+    """Patients in the API's stable order, optionally matching a search term.
+
+    The term matches name, email or phone; a term that looks like a phone number is
+    normalized like one first, so "(555) 123" finds "+15551234567".
+    """
+    queryset = Patient.objects.order_by(*LIST_ORDERING)
+    term = (search or "").strip()
+    if term:
+        condition = Q(name__icontains=term) | Q(email__icontains=term)
+        phone_term = normalize_phone(term) if looks_like_phone(term) else term
+        queryset = queryset.filter(condition | Q(phone__contains=phone_term))
+    return queryset

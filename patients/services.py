@@ -1,0 +1,84 @@
+"""Writes to patient records: every create, update and delete goes through here, from the API,
+the admin and the management commands alike."""
+
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from patients.models import Patient
+from patients.validators import normalize_email, normalize_phone
+from telehealth.exceptions import ConflictError
+
+EDITABLE_FIELDS = ("name", "email", "phone")
+
+# Ids only: patient details never go into logs.
+logger = logging.getLogger(__name__)
+
+
+class PatientConflict(ConflictError):
+    message = "Patient with this phone or email already exists"
+
+
+def _normalized(data: dict) -> dict:
+    values = {field: data[field] for field in EDITABLE_FIELDS if field in data}
+    if "name" in values:
+        values["name"] = values["name"].strip()
+    if "email" in values:
+        values["email"] = normalize_email(values["email"])
+    if "phone" in values:
+        values["phone"] = normalize_phone(values["phone"])
+    return values
+
+
+def _actor_id(actor: AbstractBaseUser | None):
+    return actor.pk if actor is not None else None
+
+
+def _save(patient: Patient, **save_kwargs) -> None:
+    # Uniqueness is left to the database constraints: a check-then-insert here would let two
+    # simultaneous requests both pass the check.
+    patient.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            patient.save(**save_kwargs)
+    except IntegrityError as exc:
+        raise PatientConflict() from exc
+
+
+def patient_create(
+    *, name: str, email: str, phone: str, actor: AbstractBaseUser | None = None
+) -> Patient:
+    """Create a patient; raises ValidationError for bad details, PatientConflict for duplicates."""
+    patient = Patient(**_normalized({"name": name, "email": email, "phone": phone}))
+    _save(patient, force_insert=True)
+    logger.info("patient %s created by user %s", patient.pk, _actor_id(actor))
+    return patient
+
+
+def patient_update(
+    *, patient: Patient, data: dict, actor: AbstractBaseUser | None = None
+) -> Patient:
+    """Change the given fields of a patient and keep the others (the original's PUT)."""
+    changes = {
+        field: value
+        for field, value in _normalized(data).items()
+        if getattr(patient, field) != value
+    }
+    if not changes:
+        return patient
+    for field, value in changes.items():
+        setattr(patient, field, value)
+    _save(patient, update_fields=[*changes, "updated_at"])
+    logger.info(
+        "patient %s updated (%s) by user %s", patient.pk, ", ".join(changes), _actor_id(actor)
+    )
+    return patient
+
+
+@transaction.atomic
+def patient_delete(*, patient: Patient, actor: AbstractBaseUser | None = None) -> None:
+    """Delete a patient record."""
+    patient_id = patient.pk
+    patient.delete()
+    logger.info("patient %s deleted by user %s", patient_id, _actor_id(actor))

@@ -1,0 +1,132 @@
+"""The patients API and the token login. Views parse, call one service or selector, and shape
+the response."""
+
+from django.urls import reverse
+from knox import views as knox_views
+from rest_framework import serializers, status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from patients.authentication import BearerTokenAuthentication
+from patients.models import Patient
+from patients.pagination import LinkHeaderCursorPagination
+from patients.permissions import ModelPermissionsWithView
+from patients.selectors import patient_get, patient_list
+from patients.serializers import (
+    PatientInputSerializer,
+    PatientListQuerySerializer,
+    PatientSerializer,
+)
+from patients.services import patient_create, patient_delete, patient_update
+from telehealth.serializers import ObjectInputSerializer
+
+
+class PatientNotFound(NotFound):
+    default_detail = "Patient not found"
+
+
+class PatientViewSet(viewsets.GenericViewSet):
+    """Patient records: list and search, create, read, update (PUT and PATCH alike), delete."""
+
+    # For the permission class (model and app label) only; reads go through the selectors.
+    queryset = Patient.objects.none()
+    permission_classes = [ModelPermissionsWithView]
+    pagination_class = LinkHeaderCursorPagination
+    serializer_class = PatientInputSerializer
+
+    def get_object(self) -> Patient:
+        patient = patient_get(patient_id=self.kwargs["pk"])
+        if patient is None:
+            raise PatientNotFound()
+        return patient
+
+    def list(self, request):
+        params = PatientListQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        queryset = patient_list(search=params.validated_data.get("search"))
+        page = self.paginate_queryset(queryset)
+        response = self.get_paginated_response(PatientSerializer(page, many=True).data)
+        if params.validated_data["count"]:
+            response["X-Total-Count"] = str(queryset.count())
+        return response
+
+    def create(self, request):
+        data = self._validated(request)
+        patient = patient_create(**data, actor=request.user)
+        location = request.build_absolute_uri(reverse("patient-detail", args=[patient.pk]))
+        return Response(
+            {
+                "message": "Patient created successfully",
+                "patient_id": str(patient.pk),
+                "patient": PatientSerializer(patient).data,
+            },
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
+
+    def retrieve(self, request, pk=None):
+        return Response(PatientSerializer(self.get_object()).data)
+
+    def update(self, request, pk=None):
+        # PUT keeps the fields it is not given, as the original did: its clients send
+        # partial bodies. PATCH is the same call.
+        patient = self.get_object()
+        data = self._validated(request, partial=True)
+        patient = patient_update(patient=patient, data=data, actor=request.user)
+        return Response(
+            {
+                "message": "Patient updated successfully",
+                "patient_id": str(patient.pk),
+                "patient": PatientSerializer(patient).data,
+            }
+        )
+
+    partial_update = update
+
+    def destroy(self, request, pk=None):
+        patient_delete(patient=self.get_object(), actor=request.user)
+        return Response({"message": "Patient deleted successfully"})
+
+    def _validated(self, request, partial: bool = False) -> dict:
+        serializer = PatientInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class LoginSerializer(ObjectInputSerializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class LoginView(knox_views.LoginView):
+    """POST {"username", "password"} -> {"token", "expiry"}: a new token for this user."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "login"
+    serializer_class = LoginSerializer
+
+    def post(self, request, format=None):
+        credentials = LoginSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        check = AuthTokenSerializer(data=credentials.validated_data, context={"request": request})
+        if not check.is_valid():
+            raise serializers.ValidationError({"credentials": ["Invalid username or password"]})
+        request.user = check.validated_data["user"]
+        return super().post(request, format)
+
+
+class LogoutView(knox_views.LogoutView):
+    """POST: revoke the token this request was made with."""
+
+    authentication_classes = (BearerTokenAuthentication,)
+
+
+class LogoutAllView(knox_views.LogoutAllView):
+    """POST: revoke every token of this user."""
+
+    authentication_classes = (BearerTokenAuthentication,)

@@ -1,0 +1,79 @@
+"""One JSON error shape for the whole API.
+
+Clients of the original read `"error"` for bad input and conflicts and `"message"` for 401, 403
+and 404, so every error response carries one of the two; validation errors also carry the
+per-field messages under `"errors"`.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler
+
+MISSING_CODES = {"required", "blank", "null"}
+
+
+class ApplicationError(Exception):
+    """A business rule said no; services raise subclasses, the API answers with their status."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    message = "Request could not be processed"
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.message)
+
+
+class ConflictError(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+def validation_summary(detail, codes) -> str:
+    """The line for `"error"`: the first missing field (in declaration order), else the first
+    message."""
+    if isinstance(detail, dict):
+        for field, field_codes in codes.items():
+            if field == api_settings.NON_FIELD_ERRORS_KEY:
+                continue
+            if isinstance(field_codes, list) and field_codes and field_codes[0] in MISSING_CODES:
+                return f"Missing required field: {field}"
+        for value in detail.values():
+            return validation_summary(value, None)
+    if isinstance(detail, list) and detail:
+        return validation_summary(detail[0], None)
+    return str(detail) or "Invalid input"
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler (headers, rollback) with the API's body shape in place of `{"detail"}`."""
+    if isinstance(exc, ApplicationError):
+        return Response({"error": str(exc)}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "error": validation_summary(exc.detail, exc.get_codes()),
+            "errors": exc.detail,
+        }
+    elif response.status_code == status.HTTP_401_UNAUTHORIZED:
+        response.data = {"message": "Unauthorized"}
+    elif response.status_code == status.HTTP_403_FORBIDDEN:
+        response.data = {"message": "Forbidden"}
+    elif response.status_code == status.HTTP_404_NOT_FOUND:
+        response.data = {"message": str(exc.detail)}
+    elif response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        response.data = {"message": "Too many requests", "error": str(exc.detail)}
+    else:
+        response.data = {"error": str(exc.detail)}
+    return response

@@ -1,0 +1,21 @@
+"""Base classes for the API's input serializers."""
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+
+class ObjectInputSerializer(serializers.Serializer):
+    """Validates a request body that must be a JSON object, with a clear message otherwise.
+
+    DRF's own message for `null` would be "This field may not be null.", which names no field.
+    """
+
+    def run_validation(self, data=serializers.empty):
+        if data is not serializers.empty and not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: ["Request body must be a JSON object"]},
+                code="invalid",
+            )
+        return super().run_validation(data)

@@ -1,0 +1,19 @@
+"""Top-level URLs: the API (every path with or without a trailing slash), the admin and the
+browsable API's session login."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from telehealth import views
+
+urlpatterns = [
+    path("", views.api_root, name="api-root"),
+    path("", include("patients.urls")),
+    path("admin/", admin.site.urls),
+    path("api-auth/", include("rest_framework.urls")),
+]
+
+handler400 = "telehealth.views.bad_request"
+handler403 = "telehealth.views.permission_denied"
+handler404 = "telehealth.views.not_found"
+handler500 = "telehealth.views.server_error"
