@@ -21,6 +21,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The hashed-name manifest exists only after collectstatic, which tests do not run.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # The login throttle counts in the cache; each test starts from zero.
     cache.clear()

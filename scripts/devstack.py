@@ -118,6 +118,8 @@ def main() -> int:
                     "-",
                     "--access-logformat",
                     ACCESS_LOG_FORMAT,
+                    # One per user in ~/.gunicorn by default: two stacks would fight over it.
+                    "--no-control-socket",
                 ],
                 cwd=ROOT,
             )

@@ -1,0 +1,139 @@
+"""`make run`'s stack as a user gets it: the real processes, over real HTTP, then Ctrl-C."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def _request(url, method="GET", token=None, body=None, raw_headers=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def _raw(port: int, payload: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(payload)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.fixture
+def stack(tmp_path):
+    """scripts/devstack.py (what `make run` runs) on a free port, with its own files."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "TELEHEALTH_VAR_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "WEB_CONCURRENCY": "1",
+        "CELERY_CONCURRENCY": "1",
+    }
+    env.pop("REDIS_URL", None)
+    env.pop("DJANGO_SECRET_KEY", None)
+    log = tmp_path / "stack.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "devstack.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        text = log.read_text()
+        if "Ctrl-C stops everything" in text and " ready." in text and _accepts(port):
+            break
+        time.sleep(0.2)
+    try:
+        assert process.poll() is None, log.read_text()
+        yield process, port, log
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_make_run_serves_the_api_admin_css_and_stops_everything_on_ctrl_c(stack):
+    process, port, log = stack
+    output = log.read_text()
+    token = re.search(r"API token:\s+(\w+)", output).group(1)
+    redis_port = int(re.search(r"Redis: redis://127\.0\.0\.1:(\d+)/0", output).group(1))
+    base = f"http://127.0.0.1:{port}"
+
+    created = _request(
+        f"{base}/patients",
+        "POST",
+        token,
+        {"name": "John Doe", "email": "john@example.com", "phone": "1234567890"},
+    )
+    patient_id = json.loads(created[2])["patient_id"]
+    fetched = _request(f"{base}/patients/{patient_id}/", token=token)
+    unauthorized = _request(f"{base}/patients")
+    login_page = _request(f"{base}/admin/login/")
+    stylesheet = re.search(rb'href="(/static/admin/css/base[^"]*\.css)"', login_page[2]).group(1)
+    css = _request(base + stylesheet.decode())
+    not_utf8 = _raw(
+        port,
+        b"GET /patients HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \xff\xfe\r\n"
+        b"Connection: close\r\n\r\n",
+    )
+
+    assert created[0] == HTTPStatus.CREATED
+    assert fetched[0] == HTTPStatus.OK
+    assert json.loads(fetched[2])["email"] == "john@example.com"
+    assert unauthorized[0] == HTTPStatus.UNAUTHORIZED
+    assert json.loads(unauthorized[2]) == {"message": "Unauthorized"}
+    assert css[0] == HTTPStatus.OK
+    assert css[1]["Content-Type"].startswith("text/css")
+    assert not_utf8.startswith(b"HTTP/1.1 401")
+    assert not_utf8.endswith(b'{"message":"Unauthorized"}')
+    assert re.search(r"celery@\S+ ready\.", output)
+    # Patient details stay out of the logs (the access log has paths only).
+    assert "john@example.com" not in log.read_text()
+
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+
+    assert not _accepts(port)
+    assert not _accepts(redis_port)

@@ -1,0 +1,106 @@
+"""Settings come from the environment, and bad or missing ones stop the start-up."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+
+from telehealth.env import env_bool, parse_duration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _settings_in_subprocess(**env) -> subprocess.CompletedProcess:
+    """Import the settings with exactly these DJANGO_* variables and print a few values."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from telehealth import settings as s; "
+            "print(s.DEBUG, s.ALLOWED_HOSTS, s.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    result = _settings_in_subprocess(DJANGO_DEBUG="0")
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_debug_runs_without_a_secret_key():
+    result = _settings_in_subprocess(DJANGO_DEBUG="1")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("True")
+
+
+def test_hosts_and_database_come_from_the_environment():
+    result = _settings_in_subprocess(
+        DJANGO_SECRET_KEY="x",
+        DJANGO_ALLOWED_HOSTS="api.clinic.example, admin.clinic.example",
+        DATABASE_URL="postgres://user@db.example:5432/telehealth",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "['api.clinic.example', 'admin.clinic.example']" in result.stdout
+    assert "postgresql" in result.stdout
+
+
+def test_a_malformed_boolean_stops_the_start_up():
+    result = _settings_in_subprocess(DJANGO_SECRET_KEY="x", DJANGO_DEBUG="maybe")
+
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be a boolean" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("90d", timedelta(days=90)),
+        ("12h", timedelta(hours=12)),
+        ("30m", timedelta(minutes=30)),
+        ("45s", timedelta(seconds=45)),
+        ("2w", timedelta(weeks=2)),
+        ("P3D", timedelta(days=3)),
+    ],
+)
+def test_durations_are_parsed(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["soon", "0d", "-5h", "", "10 parsecs"])
+def test_bad_durations_are_refused(text):
+    with pytest.raises(ValueError, match="not a positive duration"):
+        parse_duration(text)
+
+
+def test_env_bool_refuses_garbage(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "perhaps")
+
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("SOME_FLAG")
+
+
+@pytest.mark.django_db
+def test_sqlite_runs_in_wal_mode_with_immediate_transactions():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite settings; this run is on another database")
+
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        journal_mode = cursor.fetchone()[0]
+
+    assert journal_mode == "wal"
+    assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
