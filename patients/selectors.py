@@ -24,15 +24,20 @@ def patient_get(*, patient_id) -> Patient | None:
 
 
 def patient_list(*, search: str | None = None) -> QuerySet[Patient]:
-    """Patients in the API's stable order, optionally matching a search term.
+    """Patients in the API's stable order, optionally matching a search term."""
+    return patient_search(Patient.objects.order_by(*LIST_ORDERING), search)
 
-    The term matches name, email or phone; a term that looks like a phone number is
-    normalized like one first, so "(555) 123" finds "+15551234567".
+
+def patient_search(queryset: QuerySet[Patient], term: str | None) -> QuerySet[Patient]:
+    """Narrow patients to those whose name, email or phone contains the term.
+
+    A term that looks like a phone number is normalized like one first, so "(555) 123"
+    finds "+15551234567". The API's list and the admin's search box both use this.
     """
-    queryset = Patient.objects.order_by(*LIST_ORDERING)
-    term = (search or "").strip()
-    if term:
-        condition = Q(name__icontains=term) | Q(email__icontains=term)
-        phone_term = normalize_phone(term) if looks_like_phone(term) else term
-        queryset = queryset.filter(condition | Q(phone__contains=phone_term))
-    return queryset
+    term = (term or "").strip()
+    if not term:
+        return queryset
+    phone_term = normalize_phone(term) if looks_like_phone(term) else term
+    return queryset.filter(
+        Q(name__icontains=term) | Q(email__icontains=term) | Q(phone__contains=phone_term)
+    )

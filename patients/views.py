@@ -2,6 +2,7 @@
 the response."""
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from knox import views as knox_views
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -14,6 +15,17 @@ from patients.authentication import BearerTokenAuthentication
 from patients.models import Patient
 from patients.pagination import LinkHeaderCursorPagination
 from patients.permissions import ModelPermissionsWithView
+from patients.schema import (
+    CONFLICT,
+    FORBIDDEN,
+    LIST_PARAMETERS,
+    NOT_FOUND,
+    PATIENT_DELETED,
+    PATIENT_WRITTEN,
+    TOKEN,
+    UNAUTHORIZED,
+    VALIDATION_ERROR,
+)
 from patients.selectors import patient_get, patient_list
 from patients.serializers import (
     PatientInputSerializer,
@@ -28,6 +40,26 @@ class PatientNotFound(NotFound):
     default_detail = "Patient not found"
 
 
+_ERRORS = {401: UNAUTHORIZED, 403: FORBIDDEN}
+_WRITE_ERRORS = {**_ERRORS, 400: VALIDATION_ERROR, 409: CONFLICT}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=LIST_PARAMETERS, responses={200: PatientSerializer(many=True), **_ERRORS}
+    ),
+    create=extend_schema(responses={201: PATIENT_WRITTEN, **_WRITE_ERRORS}),
+    retrieve=extend_schema(responses={200: PatientSerializer, 404: NOT_FOUND, **_ERRORS}),
+    update=extend_schema(
+        request=PatientInputSerializer(partial=True),
+        responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **_WRITE_ERRORS},
+    ),
+    partial_update=extend_schema(
+        request=PatientInputSerializer(partial=True),
+        responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **_WRITE_ERRORS},
+    ),
+    destroy=extend_schema(responses={200: PATIENT_DELETED, 404: NOT_FOUND, **_ERRORS}),
+)
 class PatientViewSet(viewsets.GenericViewSet):
     """Patient records: list and search, create, read, update (PUT and PATCH alike), delete."""
 
@@ -101,6 +133,13 @@ class LoginSerializer(ObjectInputSerializer):
     password = serializers.CharField(max_length=4096, trim_whitespace=False)
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=LoginSerializer,
+        responses={200: TOKEN, 400: VALIDATION_ERROR},
+        auth=[],
+    )
+)
 class LoginView(knox_views.LoginView):
     """POST {"username", "password"} -> {"token", "expiry"}: a new token for this user."""
 
@@ -120,12 +159,14 @@ class LoginView(knox_views.LoginView):
         return super().post(request, format)
 
 
+@extend_schema_view(post=extend_schema(request=None, responses={204: None, **_ERRORS}))
 class LogoutView(knox_views.LogoutView):
     """POST: revoke the token this request was made with."""
 
     authentication_classes = (BearerTokenAuthentication,)
 
 
+@extend_schema_view(post=extend_schema(request=None, responses={204: None, **_ERRORS}))
 class LogoutAllView(knox_views.LogoutAllView):
     """POST: revoke every token of this user."""
 
