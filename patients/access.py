@@ -93,5 +93,7 @@ def demo_user_setup(*, username: str = "demo") -> tuple[str, str]:
     user.set_password(password)
     user.is_staff = user.is_superuser = user.is_active = True
     user.save()
+    # The previous run's tokens go with its password.
+    AuthToken.objects.filter(user=user).delete()
     _, token = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
     return password, token

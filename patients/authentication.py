@@ -1,19 +1,22 @@
 """Bearer token authentication: django-rest-knox tokens, stored only as hashes."""
 
+import re
+
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+# knox's tokens: hex digits, after an optional prefix of letters, digits, "-" or "_".
+_TOKEN_SHAPE = re.compile(rb"[A-Za-z0-9_-]{1,256}")
 
 
 class BearerTokenAuthentication(TokenAuthentication):
     """knox's authentication for `Authorization: Bearer <token>` (the scheme in any case).
 
-    knox decodes the token as UTF-8 and would fail with a 500 on other bytes; tokens are hex,
-    so anything that is not ASCII is simply a wrong token.
+    knox decodes the token as UTF-8 and looks it up as given, so other bytes would be a 500
+    (and a NUL one on PostgreSQL); its tokens are hex, so anything else is simply a wrong token.
     """
 
     def authenticate_credentials(self, token: bytes):
-        try:
-            token.decode("ascii")
-        except UnicodeDecodeError:
-            raise AuthenticationFailed("Invalid token.") from None
+        if not _TOKEN_SHAPE.fullmatch(token):
+            raise AuthenticationFailed("Invalid token.")
         return super().authenticate_credentials(token)

@@ -1,8 +1,10 @@
 """Cursor pagination under a bare JSON array, as the original's clients expect a list."""
 
+from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param
 
 from patients.selectors import LIST_ORDERING
 
@@ -21,9 +23,22 @@ class LinkHeaderCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound as exc:  # A malformed cursor is a bad request, not a missing page.
             raise ParseError("Invalid cursor") from exc
+        # Cursors are not signed: a hand-made position must still be a timestamp with a zone.
+        if cursor and cursor.position is not None:
+            try:
+                position = parse_datetime(cursor.position)
+            except ValueError:
+                position = None
+            if position is None or position.tzinfo is None:
+                raise ParseError("Invalid cursor")
+        return cursor
+
+    def encode_cursor(self, cursor):
+        # The total is asked for once; following pages should not count the table again.
+        return remove_query_param(super().encode_cursor(cursor), "count")
 
     def get_paginated_response(self, data):
         links = [

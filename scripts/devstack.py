@@ -16,9 +16,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kombu.utils.url import maybe_sanitize_url  # noqa: E402
+
 from telehealth.redis_server import RedisServer, RedisUnavailable, find_redis_server  # noqa: E402
 
-VAR = Path(os.environ.get("TELEHEALTH_VAR_DIR", ROOT / "var"))
+# Keep in step with telehealth.settings.VAR_DIR, which reads the secret key generated here.
+VAR = Path(os.environ.get("TELEHEALTH_VAR_DIR") or ROOT / "var")
 # Paths only, never the query string: a search term can be a patient's name.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 
@@ -27,13 +30,12 @@ def say(message: str) -> None:
     print(f"[make run] {message}", flush=True)
 
 
-def secret_key() -> str:
-    """DJANGO_SECRET_KEY from the environment, else one generated once for this checkout."""
+def secret_key() -> None:
+    """Generate this checkout's secret key once, readable by its owner only."""
     path = VAR / "secret-key"
     if not path.exists():
+        path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def manage(*args: str, capture: bool = False) -> str:
@@ -64,7 +66,7 @@ def main() -> int:
     VAR.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telehealth.settings")
     if not os.environ.get("DJANGO_SECRET_KEY"):
-        os.environ["DJANGO_SECRET_KEY"] = secret_key()
+        secret_key()  # the settings read it from the file
     port = os.environ.setdefault("PORT", "8000")
 
     manage("migrate", "--noinput")
@@ -74,7 +76,8 @@ def main() -> int:
 
     redis = None
     if os.environ.get("REDIS_URL"):
-        say(f"Redis: using REDIS_URL from the environment ({os.environ['REDIS_URL']})")
+        shown = maybe_sanitize_url(os.environ["REDIS_URL"])
+        say(f"Redis: using REDIS_URL from the environment ({shown})")
     else:
         try:
             binary, origin = find_redis_server()

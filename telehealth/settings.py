@@ -12,7 +12,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
+# Where `make run` keeps what it generates for this checkout (secret key, Redis files).
+VAR_DIR = Path(env_str("TELEHEALTH_VAR_DIR", str(BASE_DIR / "var")))
+_GENERATED_SECRET_KEY = VAR_DIR / "secret-key"
+
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY and _GENERATED_SECRET_KEY.is_file():
+    # The key `make run` generated, so `manage.py` works in another shell of the same checkout.
+    SECRET_KEY = _GENERATED_SECRET_KEY.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
@@ -105,6 +112,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Counters every process must share (the login throttle); the table is made by a migration.
+    "shared": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "telehealth_shared_cache",
+    },
+}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -147,6 +163,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "telehealth.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/minute")},
+    # Proxies in front that append to X-Forwarded-For; 0 trusts no header (the client's own
+    # address is used), so a client cannot dodge the login throttle by inventing one.
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {

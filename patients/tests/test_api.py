@@ -330,3 +330,14 @@ def test_reads_do_not_grow_with_the_page(carol, django_assert_max_num_queries):
         response = carol.get("/patients?limit=60")
 
     assert len(response.json()) == 60
+
+
+def test_count_is_not_carried_into_the_next_link(carol):
+    PatientFactory.create_batch(3)
+
+    response = carol.get("/patients?count=true&limit=1&search=example")
+
+    next_url = response["Link"].split(";")[0]
+    assert "count" not in next_url
+    assert "search=example" in next_url
+    assert "limit=1" in next_url

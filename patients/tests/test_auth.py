@@ -233,3 +233,26 @@ def test_browsable_api_works_for_a_staff_user_logged_in_by_session(roles):
     assert page.status_code == HTTPStatus.OK
     assert page["Content-Type"].startswith("text/html")
     assert b"Visible Patient" in page.content
+
+
+def test_login_throttle_ignores_a_forged_x_forwarded_for(dora):
+    client = APIClient()
+    statuses = [
+        client.post(
+            "/auth/login",
+            {"username": "dora", "password": "wrong"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{attempt}",
+        ).status_code
+        for attempt in range(11)
+    ]
+
+    assert statuses[10] == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_token_admin_lists_tokens_but_never_issues_them(alice, admin_client):
+    listing = admin_client.get("/admin/knox/authtoken/")
+    add = admin_client.get("/admin/knox/authtoken/add/")
+
+    assert listing.status_code == HTTPStatus.OK
+    assert add.status_code == HTTPStatus.FORBIDDEN

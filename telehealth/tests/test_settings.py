@@ -15,9 +15,10 @@ from telehealth.env import env_bool, parse_duration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _settings_in_subprocess(**env) -> subprocess.CompletedProcess:
+def _settings_in_subprocess(tmp_path, **env) -> subprocess.CompletedProcess:
     """Import the settings with exactly these DJANGO_* variables and print a few values."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean["TELEHEALTH_VAR_DIR"] = str(tmp_path)
     return subprocess.run(
         [
             sys.executable,
@@ -32,22 +33,31 @@ def _settings_in_subprocess(**env) -> subprocess.CompletedProcess:
     )
 
 
-def test_secret_key_is_required_when_debug_is_off():
-    result = _settings_in_subprocess(DJANGO_DEBUG="0")
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    result = _settings_in_subprocess(tmp_path, DJANGO_DEBUG="0")
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
-def test_debug_runs_without_a_secret_key():
-    result = _settings_in_subprocess(DJANGO_DEBUG="1")
+def test_the_key_make_run_generated_is_used_when_none_is_set(tmp_path):
+    (tmp_path / "secret-key").write_text("generated-by-make-run")
+
+    result = _settings_in_subprocess(tmp_path, DJANGO_DEBUG="0")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_debug_runs_without_a_secret_key(tmp_path):
+    result = _settings_in_subprocess(tmp_path, DJANGO_DEBUG="1")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("True")
 
 
-def test_hosts_and_database_come_from_the_environment():
+def test_hosts_and_database_come_from_the_environment(tmp_path):
     result = _settings_in_subprocess(
+        tmp_path,
         DJANGO_SECRET_KEY="x",
         DJANGO_ALLOWED_HOSTS="api.clinic.example, admin.clinic.example",
         DATABASE_URL="postgres://user@db.example:5432/telehealth",
@@ -58,8 +68,8 @@ def test_hosts_and_database_come_from_the_environment():
     assert "postgresql" in result.stdout
 
 
-def test_a_malformed_boolean_stops_the_start_up():
-    result = _settings_in_subprocess(DJANGO_SECRET_KEY="x", DJANGO_DEBUG="maybe")
+def test_a_malformed_boolean_stops_the_start_up(tmp_path):
+    result = _settings_in_subprocess(tmp_path, DJANGO_SECRET_KEY="x", DJANGO_DEBUG="maybe")
 
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be a boolean" in result.stderr

@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, create, role, ttl, **options):
         try:
-            lifetime = parse_duration(ttl) if ttl else None
+            lifetime = parse_duration(ttl) if ttl is not None else None
         except ValueError as exc:
             raise CommandError(f"--ttl: {exc}") from None
         try:
