@@ -4,6 +4,7 @@ Alice is a clinician (all permissions), Bob works the front desk (no delete), Ca
 auditor (read only) and Mallory is a staff user with no role at all.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,46 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from patients.access import roles_setup, token_issue
+from telehealth.celery import app as celery_app
+from telehealth.redis_server import RedisServer, RedisUnavailable
+
+# A closed port: with no test Redis, publishing fails at once and nothing reaches a real one.
+NO_REDIS_URL = "redis://127.0.0.1:1/0"
+_test_redis: RedisServer | None = None
 
 
 def pytest_configure(config):
     test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
     if test_name:
         Path(test_name).parent.mkdir(parents=True, exist_ok=True)
+    _use_test_redis(config)
+
+
+def _use_test_redis(config) -> None:
+    """The broker of the whole run: a redis-server of our own on a free port (never a Redis
+    the machine already runs, which tests would fill and which some tests stop)."""
+    global _test_redis
+    try:
+        _test_redis = RedisServer(Path(config.rootpath) / "var" / "test-redis")
+        url = _test_redis.start()
+    except RedisUnavailable:
+        _test_redis, url = None, NO_REDIS_URL
+    os.environ["REDIS_URL"] = url  # worker processes started by tests inherit it
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    celery_app.conf.broker_url = url
+
+
+def pytest_unconfigure(config):
+    if _test_redis is not None:
+        _test_redis.stop()
+
+
+@pytest.fixture(scope="session")
+def test_redis() -> RedisServer:
+    """The run's redis-server, for tests that need a real broker (and may stop it)."""
+    if _test_redis is None:
+        pytest.skip("no redis-server for this platform: install one to run these tests")
+    return _test_redis
 
 
 @pytest.fixture(autouse=True)

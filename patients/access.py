@@ -11,11 +11,21 @@ from knox.settings import knox_settings
 
 from telehealth.exceptions import ApplicationError
 
-# Role -> the patient permissions its members get. Reading needs `view` in the API too.
+# Role -> model -> the permissions its members get. Reading needs `view` in the API too;
+# `add_notification` allows resending a notice from the admin.
 ROLES = {
-    "clinician": ["view", "add", "change", "delete"],
-    "front_desk": ["view", "add", "change"],
-    "auditor": ["view"],
+    "clinician": {
+        "patients.patient": ["view", "add", "change", "delete"],
+        "notifications.notification": ["view", "add"],
+    },
+    "front_desk": {
+        "patients.patient": ["view", "add", "change"],
+        "notifications.notification": ["view", "add"],
+    },
+    "auditor": {
+        "patients.patient": ["view"],
+        "notifications.notification": ["view"],
+    },
 }
 
 
@@ -31,12 +41,15 @@ def roles_setup() -> dict[str, list[str]]:
     survives a re-run.
     """
     granted = {}
-    for role, actions in ROLES.items():
+    for role, models in ROLES.items():
         group, _ = Group.objects.get_or_create(name=role)
-        codenames = [f"{action}_patient" for action in actions]
-        permissions = Permission.objects.filter(
-            content_type__app_label="patients", codename__in=codenames
-        )
+        permissions = []
+        for model, actions in models.items():
+            app_label, model_name = model.split(".")
+            permissions += Permission.objects.filter(
+                content_type__app_label=app_label,
+                codename__in=[f"{action}_{model_name}" for action in actions],
+            )
         group.permissions.add(*permissions)
         granted[role] = sorted(p.codename for p in permissions)
     return granted

@@ -19,7 +19,7 @@ class PatientAdminForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["name", "email", "phone"]
+        fields = ["name", "email", "phone", "preferred_channel", "sms_opt_out", "email_opt_out"]
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
@@ -33,10 +33,20 @@ class PatientAdmin(admin.ModelAdmin):
     form = PatientAdminForm
     list_display = ["name", "email", "phone", "created_at", "updated_at"]
     search_fields = ["name", "email", "phone"]
-    list_filter = ["created_at", "updated_at"]
+    list_filter = ["preferred_channel", "sms_opt_out", "email_opt_out", "created_at", "updated_at"]
     ordering = ["-created_at", "-id"]
     readonly_fields = ["id", "created_at", "updated_at"]
-    fields = ["id", "name", "email", "phone", "created_at", "updated_at"]
+    fields = [
+        "id",
+        "name",
+        "email",
+        "phone",
+        "preferred_channel",
+        "sms_opt_out",
+        "email_opt_out",
+        "created_at",
+        "updated_at",
+    ]
     date_hierarchy = "created_at"
     show_full_result_count = False  # a COUNT(*) of the whole table on every page load
 
@@ -51,12 +61,7 @@ class PatientAdmin(admin.ModelAdmin):
             changed = {field: form.cleaned_data[field] for field in form.changed_data}
             saved = patient_update(patient=stored, data=changed, actor=request.user)
         else:
-            saved = patient_create(
-                name=form.cleaned_data["name"],
-                email=form.cleaned_data["email"],
-                phone=form.cleaned_data["phone"],
-                actor=request.user,
-            )
+            saved = patient_create(**form.cleaned_data, actor=request.user)
         # The admin goes on with `obj` (its log entry, its redirect): make it the saved row.
         obj.pk = saved.pk
         obj.refresh_from_db()

@@ -8,6 +8,13 @@ from django.db.models.functions import Lower
 from patients.validators import PHONE_MAX_LENGTH, validate_phone
 
 
+class Channel(models.TextChoices):
+    """How a patient can be reached."""
+
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+
+
 class Patient(models.Model):
     """A patient of the clinic. Email and phone are stored normalized and are unique."""
 
@@ -15,6 +22,11 @@ class Patient(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(max_length=254, unique=True)
     phone = models.CharField(max_length=PHONE_MAX_LENGTH, unique=True, validators=[validate_phone])
+    # Where notices go (SMS by default, as the original), and the channels the patient opted
+    # out of: a notice for an opted-out channel is recorded as skipped, never sent.
+    preferred_channel = models.CharField(max_length=5, choices=Channel, default=Channel.SMS)
+    sms_opt_out = models.BooleanField("opted out of SMS", default=False)
+    email_opt_out = models.BooleanField("opted out of email", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -31,5 +43,14 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         # The first name only: this string appears in admin messages and the admin's log.
-        first = self.name.split()[0] if self.name.strip() else "patient"
-        return f"{first} ({str(self.id)[:8]})"
+        return f"{self.first_name or 'patient'} ({str(self.id)[:8]})"
+
+    def address(self, channel: str) -> str:
+        """The patient's address on a channel: the phone for SMS, the email for email."""
+        return self.phone if channel == Channel.SMS else self.email
+
+    @property
+    def first_name(self) -> str:
+        """The only part of the name that notices and logs may carry."""
+        parts = self.name.split()
+        return parts[0] if parts else ""

@@ -36,6 +36,9 @@ class LinkHeaderCursorPagination(CursorPagination):
                 raise ParseError("Invalid cursor")
         return cursor
 
+    def get_ordering(self, request, queryset, view):
+        return getattr(view, "pagination_ordering", self.ordering)
+
     def encode_cursor(self, cursor):
         # The total is asked for once; following pages should not count the table again.
         return remove_query_param(super().encode_cursor(cursor), "count")

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from patients.models import Patient
+from patients.models import Channel, Patient
 from patients.validators import normalize_phone, validate_phone
 from telehealth.serializers import ObjectInputSerializer
 
@@ -45,6 +45,13 @@ class PatientInputSerializer(ObjectInputSerializer):
         max_length=254,
         error_messages={**_messages("Email", 254), "invalid": "Invalid email format"},
     )
+    preferred_channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        help_text="Where notices go: sms (the default) or email.",
+    )
+    sms_opt_out = serializers.BooleanField(required=False, help_text="Send no SMS.")
+    email_opt_out = serializers.BooleanField(required=False, help_text="Send no email.")
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -52,7 +59,17 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["id", "name", "email", "phone", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "preferred_channel",
+            "sms_opt_out",
+            "email_opt_out",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 

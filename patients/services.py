@@ -1,16 +1,19 @@
 """Writes to patient records: every create, update and delete goes through here, from the API,
-the admin and the management commands alike."""
+the admin and the management commands alike. Each change and the notices it calls for commit
+together, or not at all."""
 
 import logging
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from patients.models import Patient
+from notifications.models import Notification
+from notifications.services import notifications_queue
+from patients.models import Channel, Patient
 from patients.validators import normalize_email, normalize_phone
 from telehealth.exceptions import ConflictError
 
-EDITABLE_FIELDS = ("name", "email", "phone")
+EDITABLE_FIELDS = ("name", "email", "phone", "preferred_channel", "sms_opt_out", "email_opt_out")
 
 # Ids only: patient details never go into logs.
 logger = logging.getLogger(__name__)
@@ -47,11 +50,34 @@ def _save(patient: Patient, **save_kwargs) -> None:
 
 
 def patient_create(
-    *, name: str, email: str, phone: str, actor: AbstractBaseUser | None = None
+    *,
+    name: str,
+    email: str,
+    phone: str,
+    preferred_channel: str = Channel.SMS,
+    sms_opt_out: bool = False,
+    email_opt_out: bool = False,
+    actor: AbstractBaseUser | None = None,
 ) -> Patient:
-    """Create a patient; raises ValidationError for bad details, PatientConflict for duplicates."""
-    patient = Patient(**_normalized({"name": name, "email": email, "phone": phone}))
-    _save(patient, force_insert=True)
+    """Create a patient and queue their welcome notice.
+
+    Raises ValidationError for bad details and PatientConflict for a used email or phone.
+    """
+    patient = Patient(
+        **_normalized(
+            {
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "preferred_channel": preferred_channel,
+                "sms_opt_out": sms_opt_out,
+                "email_opt_out": email_opt_out,
+            }
+        )
+    )
+    with transaction.atomic():
+        _save(patient, force_insert=True)
+        notifications_queue(patient=patient, kind=Notification.Kind.WELCOME)
     logger.info("patient %s created by user %s", patient.pk, _actor_id(actor))
     return patient
 
@@ -59,7 +85,8 @@ def patient_create(
 def patient_update(
     *, patient: Patient, data: dict, actor: AbstractBaseUser | None = None
 ) -> Patient:
-    """Change the given fields of a patient and keep the others (the original's PUT)."""
+    """Change the given fields of a patient, keep the others (the original's PUT), and queue
+    a details-changed notice when anything changed."""
     changes = {
         field: value
         for field, value in _normalized(data).items()
@@ -67,9 +94,14 @@ def patient_update(
     }
     if not changes:
         return patient
+    previous = {field: getattr(patient, field) for field in changes}
     for field, value in changes.items():
         setattr(patient, field, value)
-    _save(patient, update_fields=[*changes, "updated_at"])
+    with transaction.atomic():
+        _save(patient, update_fields=[*changes, "updated_at"])
+        notifications_queue(
+            patient=patient, kind=Notification.Kind.DETAILS_CHANGED, previous=previous
+        )
     logger.info(
         "patient %s updated (%s) by user %s", patient.pk, ", ".join(changes), _actor_id(actor)
     )
@@ -78,7 +110,7 @@ def patient_update(
 
 @transaction.atomic
 def patient_delete(*, patient: Patient, actor: AbstractBaseUser | None = None) -> None:
-    """Delete a patient record."""
+    """Delete a patient record (and, with it, the notices not yet sent)."""
     patient_id = patient.pk
     patient.delete()
     logger.info("patient %s deleted by user %s", patient_id, _actor_id(actor))

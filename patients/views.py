@@ -7,11 +7,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from knox import views as knox_views
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
+from notifications.selectors import notifications_for_patient
+from notifications.serializers import NotificationSerializer
 from patients.authentication import BearerTokenAuthentication
 from patients.models import Patient
 from patients.pagination import LinkHeaderCursorPagination
@@ -27,7 +30,7 @@ from patients.schema import (
     UNAUTHORIZED,
     VALIDATION_ERROR,
 )
-from patients.selectors import patient_get, patient_list
+from patients.selectors import LIST_ORDERING, patient_get, patient_list
 from patients.serializers import (
     PatientInputSerializer,
     PatientListQuerySerializer,
@@ -60,6 +63,10 @@ _WRITE_ERRORS = {**_ERRORS, 400: VALIDATION_ERROR, 409: CONFLICT}
         responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **_WRITE_ERRORS},
     ),
     destroy=extend_schema(responses={200: PATIENT_DELETED, 404: NOT_FOUND, **_ERRORS}),
+    notifications=extend_schema(
+        parameters=LIST_PARAMETERS[1:3],
+        responses={200: NotificationSerializer(many=True), 404: NOT_FOUND, **_ERRORS},
+    ),
 )
 class PatientViewSet(viewsets.GenericViewSet):
     """Patient records: list and search, create, read, update (PUT and PATCH alike), delete."""
@@ -68,6 +75,7 @@ class PatientViewSet(viewsets.GenericViewSet):
     queryset = Patient.objects.none()
     permission_classes = [ModelPermissionsWithView]
     pagination_class = LinkHeaderCursorPagination
+    pagination_ordering = LIST_ORDERING
     serializer_class = PatientInputSerializer
 
     def get_object(self) -> Patient:
@@ -122,6 +130,12 @@ class PatientViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         patient_delete(patient=self.get_object(), actor=request.user)
         return Response({"message": "Patient deleted successfully"})
+
+    @action(detail=True, methods=["get"], pagination_ordering=("-created_at", "-id"))
+    def notifications(self, request, pk=None):
+        """The notices sent (or skipped) to this patient, newest first."""
+        page = self.paginate_queryset(notifications_for_patient(patient=self.get_object()))
+        return self.get_paginated_response(NotificationSerializer(page, many=True).data)
 
     def _validated(self, request, partial: bool = False) -> dict:
         serializer = PatientInputSerializer(data=request.data, partial=partial)

@@ -60,11 +60,13 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, attempts: int = 5) -> str:
+    def start(self, port: int | None = None, attempts: int = 5) -> str:
+        """Start on a free port, or on `port` again after a stop (an outage, as clients see
+        it). Returns the URL."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         for _ in range(attempts):
-            # Another program can take the port between the probe and the bind: try again.
-            self.port = _free_port()
+            # Another program can take a free port between the probe and the bind: try again.
+            self.port = port or _free_port()
             self.process = subprocess.Popen(
                 [
                     self.binary,
@@ -89,6 +91,7 @@ class RedisServer:
                     return self.url
                 time.sleep(0.05)
             self.stop()
+            time.sleep(0.2)
         raise RedisUnavailable(f"redis-server did not start after {attempts} attempts")
 
     def stop(self) -> None:

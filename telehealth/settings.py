@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from telehealth.env import env_bool, env_duration, env_int, env_list, env_str
+from telehealth.env import env_bool, env_duration, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -176,6 +176,8 @@ SPECTACULAR_SETTINGS = {
     # The Swagger UI's files come from the sidecar package: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Patients and notifications share the channel choices (sms, email).
+    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "patients.models.Channel"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "telehealth.schema.paths_without_trailing_slash",
@@ -188,6 +190,51 @@ REST_KNOX = {
     "AUTO_REFRESH": False,
 }
 
+# Notifications (the outbox in notifications/, delivered by Celery).
+CLINIC_NAME = env_str("CLINIC_NAME", "Telehealth Clinic")
+# How many sends a notice gets before it is `failed`, and the backoff between them.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5)
+NOTIFICATION_RETRY_BASE_DELAY = env_float("NOTIFICATION_RETRY_BASE_DELAY", 30.0)
+NOTIFICATION_RETRY_MAX_DELAY = env_float("NOTIFICATION_RETRY_MAX_DELAY", 1800.0)
+# A row `pending` or `sending` this long is re-enqueued by the sweep; longer than any send.
+NOTIFICATION_STALE_AFTER = env_duration("NOTIFICATION_STALE_AFTER", "5m")
+NOTIFICATION_SWEEP_INTERVAL = env_float("NOTIFICATION_SWEEP_INTERVAL", 60.0)
+NOTIFICATION_SWEEP_BATCH = env_int("NOTIFICATION_SWEEP_BATCH", 5000)
+# Publishing after commit: one quick retry, so a request never waits long on a dead broker.
+NOTIFICATION_PUBLISH_RETRY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+
+SMS_BACKEND = env_str("SMS_BACKEND", "console")  # "console", "twilio", or a dotted path
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "https://api.twilio.com")
+SMS_ACCOUNT_SID = env_str("SMS_ACCOUNT_SID", "")
+SMS_AUTH_TOKEN = env_str("SMS_AUTH_TOKEN", "")
+SMS_FROM = env_str("SMS_FROM", "")
+SMS_TIMEOUT = env_float("SMS_TIMEOUT", 10.0)
+if SMS_BACKEND == "twilio" and not (SMS_ACCOUNT_SID and SMS_AUTH_TOKEN and SMS_FROM):
+    raise ImproperlyConfigured("SMS_BACKEND=twilio needs SMS_ACCOUNT_SID, SMS_AUTH_TOKEN, SMS_FROM")
+
+# Email: SMTP once EMAIL_HOST is set, else the console (without addresses).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "notifications.backends.email.ConsoleEmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
+# The right-hand side of notification Message-IDs (<notification id>@this).
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "telehealth.localhost")
+
 # Celery: Redis is the broker; results (no patient data in them) go to the database.
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
@@ -198,6 +245,24 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Messages each process reserves ahead. With late acks they stay unacked until run, so a
+# killed worker's reserved messages come back by the visibility timeout or the sweep.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis gives an unacked message to another worker after this long. A retry waits in
+    # the worker (unacked) for its countdown, so this must exceed the longest backoff, or
+    # the retry would run twice.
+    "visibility_timeout": int(max(3600, 2 * NOTIFICATION_RETRY_MAX_DELAY)),
+    "socket_connect_timeout": 2,
+}
+CELERY_BEAT_SCHEDULE = {
+    "notifications-sweep": {
+        "task": "notifications.tasks.notifications_sweep_task",
+        "schedule": NOTIFICATION_SWEEP_INTERVAL,
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -57,7 +57,13 @@ def staff_client():
 
 
 def form_data(**overrides) -> dict:
-    return {"name": "Jane Doe", "email": "jane@example.com", "phone": "5551234567", **overrides}
+    return {
+        "name": "Jane Doe",
+        "email": "jane@example.com",
+        "phone": "5551234567",
+        "preferred_channel": "sms",
+        **overrides,
+    }
 
 
 def listed(response) -> list[Patient]:
@@ -203,7 +209,14 @@ def test_id_and_timestamps_are_read_only_not_form_fields(superuser_client):
 
     assert response.status_code == HTTPStatus.OK
     adminform = response.context["adminform"]
-    assert set(adminform.form.fields) == {"name", "email", "phone"}
+    assert set(adminform.form.fields) == {
+        "name",
+        "email",
+        "phone",
+        "preferred_channel",
+        "sms_opt_out",
+        "email_opt_out",
+    }
     assert set(adminform.readonly_fields) == {"id", "created_at", "updated_at"}
     assert str(patient.pk) in response.content.decode()
 
@@ -221,7 +234,12 @@ def test_change_form_updates_only_what_changed_through_the_service(superuser_cli
     ) as update:
         response = superuser_client.post(
             change_url(patient),
-            {"name": "Jane Roe", "email": "jane@example.com", "phone": "+15550001111"},
+            {
+                "name": "Jane Roe",
+                "email": "jane@example.com",
+                "phone": "+15550001111",
+                "preferred_channel": "sms",
+            },
         )
 
     assert response.status_code == HTTPStatus.FOUND
@@ -238,7 +256,12 @@ def test_change_form_normalizes_a_new_email_and_phone(superuser_client):
 
     response = superuser_client.post(
         change_url(patient),
-        {"name": patient.name, "email": "New@Example.COM", "phone": "+1 555 222 3333"},
+        {
+            "name": patient.name,
+            "email": "New@Example.COM",
+            "phone": "+1 555 222 3333",
+            "preferred_channel": "sms",
+        },
     )
 
     assert response.status_code == HTTPStatus.FOUND
@@ -256,6 +279,7 @@ def test_change_form_ignores_posted_id_and_timestamps(superuser_client):
             "name": "Renamed",
             "email": patient.email,
             "phone": patient.phone,
+            "preferred_channel": "sms",
             "id": "00000000-0000-0000-0000-000000000000",
             "created_at": "2000-01-01 00:00:00",
             "updated_at": "2000-01-01 00:00:00",
@@ -275,7 +299,12 @@ def test_change_form_refuses_another_patients_email(superuser_client):
 
     response = superuser_client.post(
         change_url(patient),
-        {"name": patient.name, "email": "Taken@Example.com", "phone": patient.phone},
+        {
+            "name": patient.name,
+            "email": "Taken@Example.com",
+            "phone": patient.phone,
+            "preferred_channel": "sms",
+        },
     )
 
     assert response.status_code == HTTPStatus.OK
@@ -291,7 +320,12 @@ def test_change_form_without_changes_writes_nothing(superuser_client):
     response = superuser_client.post(
         change_url(patient),
         # The same values as typed by a person: a different case and separators.
-        {"name": patient.name, "email": patient.email.upper(), "phone": "+1 555 000 1111"},
+        {
+            "name": patient.name,
+            "email": patient.email.upper(),
+            "phone": "+1 555 000 1111",
+            "preferred_channel": "sms",
+        },
     )
 
     assert response.status_code == HTTPStatus.FOUND

@@ -42,7 +42,11 @@ def group_codenames(name: str) -> set[str]:
 
 
 def expected_codenames(role: str) -> set[str]:
-    return {f"{action}_patient" for action in ROLES[role]}
+    return {
+        f"{action}_{model.split('.')[1]}"
+        for model, actions in ROLES[role].items()
+        for action in actions
+    }
 
 
 # setup_roles
@@ -64,9 +68,17 @@ def test_setup_roles_grants_the_documented_permissions():
         "add_patient",
         "change_patient",
         "delete_patient",
+        "view_notification",
+        "add_notification",
     }
-    assert group_codenames("front_desk") == {"view_patient", "add_patient", "change_patient"}
-    assert group_codenames("auditor") == {"view_patient"}
+    assert group_codenames("front_desk") == {
+        "view_patient",
+        "add_patient",
+        "change_patient",
+        "view_notification",
+        "add_notification",
+    }
+    assert group_codenames("auditor") == {"view_patient", "view_notification"}
 
 
 def test_setup_roles_twice_changes_nothing():
@@ -95,7 +107,7 @@ def test_setup_roles_restores_a_permission_removed_from_a_group():
 
     run("setup_roles")
 
-    assert group_codenames("auditor") == {"view_patient"}
+    assert group_codenames("auditor") == expected_codenames("auditor")
 
 
 def test_setup_roles_prints_each_role():

@@ -1,0 +1,38 @@
+"""The outbox in the admin: what was sent to whom and when, with a resend action."""
+
+from django.contrib import admin, messages
+
+from notifications.models import Notification
+from notifications.services import notification_resend
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "patient", "kind", "channel", "status", "attempts", "sent_at"]
+    list_filter = ["status", "channel", "kind", "created_at"]
+    search_fields = ["=id", "=patient__id"]
+    list_select_related = ["patient"]
+    ordering = ["-created_at", "-id"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    actions = ["resend"]
+    readonly_fields = [field.name for field in Notification._meta.fields]
+
+    def has_add_permission(self, request):
+        # Notices come from patient changes (or a resend), never by hand; the add
+        # permission is what allows a resend.
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("notifications.add_notification")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Resend the selected notifications", permissions=["resend"])
+    def resend(self, request, queryset):
+        for notification in queryset.select_related("patient"):
+            notification_resend(notification=notification, actor=request.user)
+        self.message_user(
+            request, f"{queryset.count()} notification(s) queued again.", messages.SUCCESS
+        )

@@ -1,0 +1,51 @@
+"""The notification outbox: one row per message to one address, written in the same
+transaction as the patient change that calls for it."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from patients.models import Channel, Patient
+
+
+class Notification(models.Model):
+    """A message to a patient. Its id is the idempotency key the gateways see."""
+
+    class Kind(models.TextChoices):
+        WELCOME = "welcome", "Welcome"
+        DETAILS_CHANGED = "details_changed", "Details changed"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=5, choices=Channel)
+    kind = models.CharField(max_length=20, choices=Kind)
+    recipient = models.CharField(max_length=254)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # Why it was skipped or why the last attempt failed; never holds an address.
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    # When a pending row is next due (a retry waits for its backoff) ...
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # ... and when a worker claimed it: a row left `sending` long after is a worker that died.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notification_due_idx"),
+            models.Index(fields=["patient", "-created_at"], name="notification_patient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.channel} ({self.status})"

@@ -1,0 +1,237 @@
+"""The notification outbox: what a patient change queues, how one notice is delivered, and the
+sweep that keeps the promise when the broker or a worker was down.
+
+A notice is a row first (in the patient change's own transaction), a task second (enqueued
+after commit, by id). Delivery claims the row with one conditional update, so a retry, the
+sweep and a second worker can never send it at the same time.
+"""
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifications.backends import (
+    OutgoingMessage,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    deliver,
+)
+from notifications.models import Notification
+from patients.models import Channel, Patient
+
+# Ids and outcomes only: addresses and names never go into logs.
+logger = logging.getLogger(__name__)
+
+Status = Notification.Status
+SUBJECTS = {
+    Notification.Kind.WELCOME: "Welcome to {clinic}",
+    Notification.Kind.DETAILS_CHANGED: "Your contact details at {clinic} were changed",
+}
+CONTACT_FIELDS = {Channel.SMS: "phone", Channel.EMAIL: "email"}
+OPT_OUT_FIELDS = {Channel.SMS: "sms_opt_out", Channel.EMAIL: "email_opt_out"}
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    status: str
+    retry_in: float | None = None
+
+
+def notifications_queue(
+    *, patient: Patient, kind: str, previous: dict | None = None
+) -> list[Notification]:
+    """Write the notices a patient change calls for, and enqueue them once it commits.
+
+    Call inside the transaction of the change. A welcome goes to the preferred channel. A
+    change goes there too and, for a phone or email that changed, to the old and the new
+    address, so a hijacked record is noticed at the address it was taken from. A channel
+    the patient opted out of gets a `skipped` row with the reason, and nothing is sent; the
+    old address follows the opt-out the patient had before the change.
+    """
+    previous = previous or {}
+    targets = [(patient.preferred_channel, patient.address(patient.preferred_channel), False)]
+    if kind == Notification.Kind.DETAILS_CHANGED:
+        for channel, field in CONTACT_FIELDS.items():
+            if field in previous and previous[field] != getattr(patient, field):
+                targets.append((channel, previous[field], True))
+                targets.append((channel, getattr(patient, field), False))
+
+    notifications, seen = [], set()
+    for channel, recipient, is_old_address in targets:
+        if (channel, recipient) in seen:
+            continue
+        seen.add((channel, recipient))
+        opt_out_field = OPT_OUT_FIELDS[channel]
+        opted_out = (
+            previous.get(opt_out_field, getattr(patient, opt_out_field))
+            if is_old_address
+            else getattr(patient, opt_out_field)
+        )
+        notifications.append(
+            Notification(
+                patient=patient,
+                channel=channel,
+                kind=kind,
+                recipient=recipient,
+                status=Status.SKIPPED if opted_out else Status.PENDING,
+                last_error=f"patient opted out of {channel}" if opted_out else "",
+            )
+        )
+    Notification.objects.bulk_create(notifications)
+    _enqueue_on_commit([n.pk for n in notifications if n.status == Status.PENDING])
+    return notifications
+
+
+def notification_resend(
+    *, notification: Notification, actor: AbstractBaseUser | None = None
+) -> Notification:
+    """Queue the same message again as a new row: a gateway that dedupes by id would
+    swallow a resend under the old id."""
+    with transaction.atomic():
+        copy = Notification.objects.create(
+            patient=notification.patient,
+            channel=notification.channel,
+            kind=notification.kind,
+            recipient=notification.recipient,
+        )
+        _enqueue_on_commit([copy.pk])
+    logger.info(
+        "notification %s resent as %s by user %s",
+        notification.pk,
+        copy.pk,
+        actor.pk if actor is not None else None,
+    )
+    return copy
+
+
+def notification_deliver(*, notification_id) -> DeliveryOutcome:
+    """Send one pending notification, at most one sender at a time.
+
+    Returns what happened; `retry_in` (seconds) when a transient failure should be retried.
+    """
+    now = timezone.now()
+    claimed = Notification.objects.filter(pk=notification_id, status=Status.PENDING).update(
+        status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now
+    )
+    if claimed != 1:
+        # Sent, failed, skipped, deleted, or another worker holds it: nothing to do.
+        return DeliveryOutcome(status="not_claimed")
+    notification = Notification.objects.select_related("patient").get(pk=notification_id)
+    try:
+        deliver(_render(notification))
+    except PermanentDeliveryError as exc:
+        return _finish(notification, Status.FAILED, error=str(exc))
+    except TransientDeliveryError as exc:
+        if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+            return _finish(notification, Status.FAILED, error=str(exc))
+        delay = _backoff(notification.attempts)
+        Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
+            status=Status.PENDING,
+            last_error=str(exc),
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            updated_at=timezone.now(),
+        )
+        logger.info(
+            "notification %s attempt %s failed, retrying in %.1fs",
+            notification.pk,
+            notification.attempts,
+            delay,
+        )
+        return DeliveryOutcome(status=Status.PENDING, retry_in=delay)
+    return _finish(notification, Status.SENT)
+
+
+def notifications_sweep() -> int:
+    """Re-enqueue what no task will deliver: rows left `pending` (the broker was down at
+    commit, or a retry's message was lost) or `sending` (the worker died mid-send).
+
+    Both must have been so for NOTIFICATION_STALE_AFTER, which is longer than a send can
+    take, so a row a live worker holds is left alone. Returns how many were enqueued.
+    """
+    now = timezone.now()
+    stale = now - settings.NOTIFICATION_STALE_AFTER
+    # A dead worker's claim: make the row claimable again.
+    Notification.objects.filter(status=Status.SENDING, claimed_at__lt=stale).update(
+        status=Status.PENDING, next_attempt_at=now, updated_at=now
+    )
+    due = list(
+        Notification.objects.filter(status=Status.PENDING, next_attempt_at__lt=stale)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[: settings.NOTIFICATION_SWEEP_BATCH]
+    )
+    if due:
+        # Not due again for another threshold, so a slow queue is not flooded with copies.
+        Notification.objects.filter(pk__in=due, status=Status.PENDING).update(
+            next_attempt_at=now, updated_at=now
+        )
+        _enqueue(due)
+        logger.info("sweep re-enqueued %s notifications", len(due))
+    return len(due)
+
+
+def _finish(notification: Notification, status: str, error: str = "") -> DeliveryOutcome:
+    now = timezone.now()
+    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
+        status=status,
+        last_error=error,
+        sent_at=now if status == Status.SENT else None,
+        updated_at=now,
+    )
+    if status == Status.FAILED:
+        logger.warning("notification %s failed: %s", notification.pk, error)
+    return DeliveryOutcome(status=status)
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with "equal jitter" (AWS Architecture Blog, "Exponential Backoff
+    and Jitter"): between half and all of base * 2^(attempt - 1), capped, so retries of many
+    notices spread out yet none comes back at once."""
+    ceiling = min(
+        settings.NOTIFICATION_RETRY_MAX_DELAY,
+        settings.NOTIFICATION_RETRY_BASE_DELAY * 2 ** (attempt - 1),
+    )
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _render(notification: Notification) -> OutgoingMessage:
+    clinic = settings.CLINIC_NAME
+    context = {"first_name": notification.patient.first_name, "clinic_name": clinic}
+    return OutgoingMessage(
+        id=str(notification.pk),
+        channel=notification.channel,
+        recipient=notification.recipient,
+        subject=SUBJECTS[notification.kind].format(clinic=clinic),
+        body=render_to_string(f"notifications/{notification.kind}.txt", context).strip(),
+    )
+
+
+def _enqueue_on_commit(ids: list) -> None:
+    if ids:
+        transaction.on_commit(lambda: _enqueue(ids), robust=True)
+
+
+def _enqueue(ids: list) -> None:
+    """Publish one delivery task per id. A broker that is down loses nothing: the rows
+    stay pending and the sweep enqueues them again."""
+    from notifications.tasks import notification_deliver_task
+
+    for notification_id in ids:
+        try:
+            notification_deliver_task.apply_async(
+                args=[str(notification_id)], retry_policy=settings.NOTIFICATION_PUBLISH_RETRY
+            )
+        except Exception as exc:  # the broker's errors vary by transport; none must escape
+            logger.warning(
+                "broker unavailable (%s): %s notifications left to the sweep",
+                type(exc).__name__,
+                len(ids) - ids.index(notification_id),
+            )
+            return  # the rest would fail too, each after its own connection timeout

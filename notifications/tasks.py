@@ -1,0 +1,24 @@
+"""Celery tasks: thin wrappers that take an id and call a service."""
+
+from celery import shared_task
+
+from notifications.services import notification_deliver, notifications_sweep
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=False)
+def notification_deliver_task(notification_id: str) -> str:
+    """Deliver one notification; a transient failure comes back after its backoff.
+
+    acks_late with reject_on_worker_lost: a worker killed mid-send leaves the message to be
+    delivered again, and the row's claim keeps a second copy from sending twice.
+    """
+    outcome = notification_deliver(notification_id=notification_id)
+    if outcome.retry_in is not None:
+        notification_deliver_task.apply_async(args=[notification_id], countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(ignore_result=False)
+def notifications_sweep_task() -> int:
+    """Periodic (Celery beat): re-enqueue notifications stuck pending or sending."""
+    return notifications_sweep()
