@@ -82,7 +82,7 @@ def notifications_queue(
                 kind=kind,
                 recipient=recipient,
                 status=Status.SKIPPED if opted_out else Status.PENDING,
-                last_error=f"patient opted out of {channel}" if opted_out else "",
+                last_error=_opt_out_reason(channel) if opted_out else "",
             )
         )
     Notification.objects.bulk_create(notifications)
@@ -95,14 +95,18 @@ def notification_resend(
 ) -> Notification:
     """Queue the same message again as a new row: a gateway that dedupes by id would
     swallow a resend under the old id."""
+    opted_out = _opted_out_now(notification)
     with transaction.atomic():
         copy = Notification.objects.create(
             patient=notification.patient,
             channel=notification.channel,
             kind=notification.kind,
             recipient=notification.recipient,
+            status=Status.SKIPPED if opted_out else Status.PENDING,
+            last_error=_opt_out_reason(notification.channel) if opted_out else "",
         )
-        _enqueue_on_commit([copy.pk])
+        if not opted_out:
+            _enqueue_on_commit([copy.pk])
     logger.info(
         "notification %s resent as %s by user %s",
         notification.pk,
@@ -125,6 +129,9 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
         # Sent, failed, skipped, deleted, or another worker holds it: nothing to do.
         return DeliveryOutcome(status="not_claimed")
     notification = Notification.objects.select_related("patient").get(pk=notification_id)
+    if _opted_out_now(notification):
+        # Opted out since the notice was queued.
+        return _finish(notification, Status.SKIPPED, error=_opt_out_reason(notification.channel))
     try:
         deliver(_render(notification))
     except PermanentDeliveryError as exc:
@@ -158,9 +165,10 @@ def notifications_sweep() -> int:
     """
     now = timezone.now()
     stale = now - settings.NOTIFICATION_STALE_AFTER
-    # A dead worker's claim: make the row claimable again.
+    # A dead worker's claim: make the row claimable again (it is due: its next_attempt_at
+    # came before the claim).
     Notification.objects.filter(status=Status.SENDING, claimed_at__lt=stale).update(
-        status=Status.PENDING, next_attempt_at=now, updated_at=now
+        status=Status.PENDING, updated_at=now
     )
     due = list(
         Notification.objects.filter(status=Status.PENDING, next_attempt_at__lt=stale)
@@ -177,14 +185,35 @@ def notifications_sweep() -> int:
     return len(due)
 
 
+def _opt_out_reason(channel: str) -> str:
+    return f"patient opted out of {channel}"
+
+
+def _opted_out_now(notification: Notification) -> bool:
+    """Whether the patient now refuses this notice: it goes to their current address on a
+    channel they opted out of. A notice to a former address keeps the consent given before
+    the change, since it is how a hijacked record gets noticed."""
+    patient = notification.patient
+    channel = notification.channel
+    return notification.recipient == patient.address(channel) and getattr(
+        patient, OPT_OUT_FIELDS[channel]
+    )
+
+
 def _finish(notification: Notification, status: str, error: str = "") -> DeliveryOutcome:
     now = timezone.now()
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
+    updated = Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
         status=status,
         last_error=error,
         sent_at=now if status == Status.SENT else None,
         updated_at=now,
     )
+    if not updated:
+        # The send outlived NOTIFICATION_STALE_AFTER and the sweep took the row back: it
+        # will be sent again, and the gateway's idempotency key makes that a no-op.
+        logger.warning(
+            "notification %s finished (%s) after its claim expired", notification.pk, status
+        )
     if status == Status.FAILED:
         logger.warning("notification %s failed: %s", notification.pk, error)
     return DeliveryOutcome(status=status)

@@ -232,6 +232,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 10.0)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinic@localhost")
+if NOTIFICATION_STALE_AFTER.total_seconds() <= max(SMS_TIMEOUT, EMAIL_TIMEOUT):
+    # Else the sweep would take a row back from a worker still waiting on the gateway.
+    raise ImproperlyConfigured("NOTIFICATION_STALE_AFTER must exceed SMS_TIMEOUT and EMAIL_TIMEOUT")
 # The right-hand side of notification Message-IDs (<notification id>@this).
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "telehealth.localhost")
 

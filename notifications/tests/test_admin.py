@@ -1,0 +1,165 @@
+"""The outbox in the admin: the changelist and its filters, the resend action (only for roles
+that may add notifications), no hand-made notices, and the Celery task results."""
+
+from http import HTTPStatus
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from notifications.models import Notification
+from patients.access import roles_setup
+from patients.tests.factories import PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = Notification.Status
+Kind = Notification.Kind
+
+CHANGELIST = "/admin/notifications/notification/"
+
+
+@pytest.fixture
+def staff_client():
+    """A client logged in as a staff user in the given role."""
+    roles_setup()
+
+    def login(role: str) -> Client:
+        user = get_user_model().objects.create_user(f"staff-{role}", password=None, is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def outbox() -> dict[str, Notification]:
+    """One notification of each kind of interest, by name."""
+    patient = PatientFactory()
+
+    def make(channel: str, kind: str, status: str) -> Notification:
+        recipient = patient.address(channel)
+        return Notification.objects.create(
+            patient=patient, channel=channel, kind=kind, recipient=recipient, status=status
+        )
+
+    return {
+        "sms_welcome_sent": make("sms", Kind.WELCOME, Status.SENT),
+        "email_welcome_failed": make("email", Kind.WELCOME, Status.FAILED),
+        "sms_changed_pending": make("sms", Kind.DETAILS_CHANGED, Status.PENDING),
+        "email_changed_skipped": make("email", Kind.DETAILS_CHANGED, Status.SKIPPED),
+    }
+
+
+def _listed(response) -> set:
+    assert response.status_code == HTTPStatus.OK
+    return {notification.pk for notification in response.context["cl"].result_list}
+
+
+def _actions(response) -> list[str]:
+    """The changelist's actions; the admin leaves out the form when none is allowed."""
+    form = response.context["action_form"]
+    return [name for name, _ in form.fields["action"].choices] if form else []
+
+
+def test_the_changelist_lists_every_notification(admin_client, outbox):
+    response = admin_client.get(CHANGELIST)
+
+    assert _listed(response) == {n.pk for n in outbox.values()}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status__exact=failed", {"email_welcome_failed"}),
+        ("status__exact=pending", {"sms_changed_pending"}),
+        ("channel__exact=sms", {"sms_welcome_sent", "sms_changed_pending"}),
+        ("channel__exact=email", {"email_welcome_failed", "email_changed_skipped"}),
+        ("kind__exact=welcome", {"sms_welcome_sent", "email_welcome_failed"}),
+        ("kind__exact=details_changed&channel__exact=email", {"email_changed_skipped"}),
+    ],
+)
+def test_the_changelist_filters_by_status_channel_and_kind(admin_client, outbox, query, expected):
+    response = admin_client.get(f"{CHANGELIST}?{query}")
+
+    assert _listed(response) == {outbox[name].pk for name in expected}
+
+
+def test_resend_queues_new_pending_copies_of_the_selected(admin_client, outbox):
+    selected = [outbox["email_welcome_failed"], outbox["sms_welcome_sent"]]
+
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "resend", "_selected_action": [str(n.pk) for n in selected]},
+        follow=True,
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "2 notification(s) queued again." in response.text
+    copies = Notification.objects.exclude(pk__in=[n.pk for n in outbox.values()])
+    assert sorted(copies.values_list("channel", "kind", "recipient", "status", "attempts")) == [
+        (n.channel, n.kind, n.recipient, Status.PENDING, 0) for n in sorted(selected, key=_key)
+    ]
+    for original in selected:
+        status = original.status
+        original.refresh_from_db()
+        assert original.status == status
+
+
+def _key(notification: Notification) -> tuple:
+    return (notification.channel, notification.kind, notification.recipient)
+
+
+def test_a_front_desk_user_may_resend(staff_client, outbox):
+    client = staff_client("front_desk")
+    failed = outbox["email_welcome_failed"]
+
+    listing = client.get(CHANGELIST)
+    client.post(CHANGELIST, {"action": "resend", "_selected_action": [str(failed.pk)]})
+
+    assert "resend" in _actions(listing)
+    assert Notification.objects.count() == len(outbox) + 1
+
+
+def test_an_auditor_sees_the_outbox_but_not_the_resend_action(staff_client, outbox):
+    client = staff_client("auditor")
+    failed = outbox["email_welcome_failed"]
+
+    listing = client.get(CHANGELIST)
+    client.post(CHANGELIST, {"action": "resend", "_selected_action": [str(failed.pk)]})
+
+    assert _listed(listing) == {n.pk for n in outbox.values()}
+    assert "resend" not in _actions(listing)
+    assert Notification.objects.count() == len(outbox)
+
+
+def test_notifications_cannot_be_added_by_hand(admin_client):
+    response = admin_client.get(f"{CHANGELIST}add/")
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_a_notification_is_shown_read_only_and_cannot_be_changed(admin_client, outbox):
+    notification = outbox["sms_changed_pending"]
+    url = f"{CHANGELIST}{notification.pk}/change/"
+
+    shown = admin_client.get(url)
+    posted = admin_client.post(url, {"status": Status.SENT, "recipient": "+15559999999"})
+
+    assert shown.status_code == HTTPStatus.OK
+    assert posted.status_code == HTTPStatus.FORBIDDEN
+    notification.refresh_from_db()
+    assert (notification.status, notification.recipient) == (
+        Status.PENDING,
+        notification.patient.phone,
+    )
+
+
+def test_the_celery_task_results_page_loads(admin_client):
+    response = admin_client.get("/admin/django_celery_results/taskresult/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert "cl" in response.context
