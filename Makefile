@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format setup clean
+.PHONY: run test lint format setup clean bench-notifications
 
 setup: $(STAMP)
 
@@ -18,6 +18,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# One Celery worker (console backends) drains 10,000 pending notifications; prints the rate.
+bench-notifications: $(STAMP)
+	$(BIN)/python bench/notifications.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -5,7 +5,14 @@ from celery import shared_task
 from notifications.services import notification_deliver, notifications_sweep
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=False)
+# Outcomes live on the notification row; only errors are also kept as task results (storing
+# every result is one more write per delivery).
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    store_errors_even_if_ignored=True,
+)
 def notification_deliver_task(notification_id: str) -> str:
     """Deliver one notification; a transient failure comes back after its backoff.
 

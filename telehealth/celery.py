@@ -3,9 +3,30 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telehealth.settings")
 
 app = Celery("telehealth")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _relax_sqlite_sync_in_workers(**kwargs):
+    """On SQLite, workers commit without waiting for the disk (WAL, synchronous=NORMAL).
+
+    What a worker writes is delivery state, and delivery is at least once: a write lost to
+    a power failure (never to a crash of the process) only makes a notice go out again,
+    under the same idempotency key, so the gateway drops the copy. It halves the fsyncs of
+    each delivery. Web processes, which write patient records, keep synchronous=FULL.
+    """
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_sqlite_synchronous_normal, weak=False)
+
+
+def _sqlite_synchronous_normal(sender, connection, **kwargs):
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=NORMAL")

@@ -1,5 +1,6 @@
 """`make run`'s stack as a user gets it: the real processes, over real HTTP, then Ctrl-C."""
 
+import contextlib
 import json
 import os
 import re
@@ -46,6 +47,16 @@ def _request(url, method="GET", token=None, body=None, raw_headers=None):
         return error.code, error.headers, error.read()
 
 
+def _wait_for_line(log: Path, marker: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in log.read_text().splitlines():
+            if marker in line:
+                return line
+        time.sleep(0.1)
+    raise AssertionError(f"no {marker!r} in the output of make run")
+
+
 def _raw(port: int, payload: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(payload)
@@ -78,6 +89,7 @@ def stack(tmp_path):
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # so a failed test can end the whole stack
         )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -89,9 +101,9 @@ def stack(tmp_path):
         assert process.poll() is None, log.read_text()
         yield process, port, log
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # what is left of the stack, if anything
+        process.wait()
 
 
 def test_make_run_serves_the_api_admin_css_and_stops_everything_on_ctrl_c(stack):
@@ -129,6 +141,10 @@ def test_make_run_serves_the_api_admin_css_and_stops_everything_on_ctrl_c(stack)
     assert not_utf8.startswith(b"HTTP/1.1 401")
     assert not_utf8.endswith(b'{"message":"Unauthorized"}')
     assert re.search(r"celery@\S+ ready\.", output)
+    # The worker delivered the welcome SMS to the console: the first name, never the number.
+    welcome = _wait_for_line(log, "[sms] notification")
+    assert "John" in welcome
+    assert "1234567890" not in welcome
     # Patient details stay out of the logs (the access log has paths only).
     assert "john@example.com" not in log.read_text()
 

@@ -114,3 +114,47 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions():
 
     assert journal_mode == "wal"
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+
+
+def test_redis_visibility_timeout_outlasts_the_longest_retry_delay(settings):
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+
+    assert options["visibility_timeout"] > settings.NOTIFICATION_RETRY_MAX_DELAY
+
+
+def test_delivery_task_acks_late_and_requeues_when_its_worker_is_lost():
+    from notifications.tasks import notification_deliver_task
+
+    assert notification_deliver_task.acks_late is True
+    assert notification_deliver_task.reject_on_worker_lost is True
+
+
+def test_a_stale_threshold_shorter_than_a_send_stops_the_start_up(tmp_path):
+    result = _settings_in_subprocess(
+        tmp_path, DJANGO_SECRET_KEY="x", NOTIFICATION_STALE_AFTER="5s", SMS_TIMEOUT="10"
+    )
+
+    assert result.returncode != 0
+    assert "NOTIFICATION_STALE_AFTER must exceed" in result.stderr
+
+
+@pytest.mark.django_db
+def test_worker_connections_to_sqlite_commit_without_waiting_for_the_disk():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite settings; this run is on another database")
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    from telehealth.celery import _relax_sqlite_sync_in_workers, _sqlite_synchronous_normal
+
+    worker_connection = connections.create_connection("default")
+    _relax_sqlite_sync_in_workers()
+    try:
+        with worker_connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            synchronous = cursor.fetchone()[0]
+    finally:
+        connection_created.disconnect(_sqlite_synchronous_normal)
+        worker_connection.close()
+
+    assert synchronous == 1  # NORMAL; web processes keep the default, FULL (2)
