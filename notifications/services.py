@@ -128,7 +128,9 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
     if claimed != 1:
         # Sent, failed, skipped, deleted, or another worker holds it: nothing to do.
         return DeliveryOutcome(status="not_claimed")
-    notification = Notification.objects.select_related("patient").get(pk=notification_id)
+    notification = Notification.objects.select_related("patient").filter(pk=notification_id).first()
+    if notification is None:
+        return DeliveryOutcome(status="not_claimed")  # its patient was deleted meanwhile
     if _opted_out_now(notification):
         # Opted out since the notice was queued.
         return _finish(notification, Status.SKIPPED, error=_opt_out_reason(notification.channel))
