@@ -248,6 +248,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The console backends print deliveries; they are not warnings.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # Celery's Django fix-up closes the database connection around every task unless told to
 # reuse it; a new SQLite or PostgreSQL connection per task costs more than the task itself.
 CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
