@@ -2,7 +2,8 @@
 
 Makes a fresh SQLite database with N pending notifications (10,000 by default), enqueues a
 delivery task for each on a redis-server of its own, then starts one worker (the console
-backends; its output goes to a file) and times it from "ready" until every row is `sent`.
+backends; its output goes to a file) and times it from the first delivery until every row
+is `sent`, so the worker's start-up is left out.
 Prints notifications per second. A benchmark, not a test: figures vary between machines.
 
     .venv/bin/python bench/notifications.py [--count 10000] [--concurrency 2]

@@ -29,6 +29,9 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the outbox is the record of what was sent; it goes with the patient
+
     @admin.action(description="Resend the selected notifications", permissions=["resend"])
     def resend(self, request, queryset):
         for notification in queryset.select_related("patient"):

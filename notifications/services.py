@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 Status = Notification.Status
 SUBJECTS = {
     Notification.Kind.WELCOME: "Welcome to {clinic}",
-    Notification.Kind.DETAILS_CHANGED: "Your contact details at {clinic} were changed",
+    Notification.Kind.DETAILS_CHANGED: "Your details at {clinic} were changed",
 }
 CONTACT_FIELDS = {Channel.SMS: "phone", Channel.EMAIL: "email"}
 OPT_OUT_FIELDS = {Channel.SMS: "sms_opt_out", Channel.EMAIL: "email_opt_out"}
@@ -121,30 +121,45 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
 
     Returns what happened; `retry_in` (seconds) when a transient failure should be retried.
     """
+    pending = Notification.objects.filter(pk=notification_id, status=Status.PENDING)
+    notification = pending.select_related("patient").first()
+    if notification is None:
+        # Sent, failed, skipped, deleted, or another worker holds it: nothing to do.
+        return DeliveryOutcome(status="not_claimed")
+    if _opted_out_now(notification):
+        # The patient opted out since the notice was queued.
+        pending.update(
+            status=Status.SKIPPED,
+            last_error=_opt_out_reason(notification.channel),
+            updated_at=timezone.now(),
+        )
+        return DeliveryOutcome(status=Status.SKIPPED)
     now = timezone.now()
-    claimed = Notification.objects.filter(pk=notification_id, status=Status.PENDING).update(
+    claimed = pending.update(
         status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now
     )
     if claimed != 1:
-        # Sent, failed, skipped, deleted, or another worker holds it: nothing to do.
-        return DeliveryOutcome(status="not_claimed")
-    notification = Notification.objects.select_related("patient").filter(pk=notification_id).first()
-    if notification is None:
-        return DeliveryOutcome(status="not_claimed")  # its patient was deleted meanwhile
-    if _opted_out_now(notification):
-        # Opted out since the notice was queued.
-        return _finish(notification, Status.SKIPPED, error=_opt_out_reason(notification.channel))
+        return DeliveryOutcome(status="not_claimed")  # another sender got there first
+    notification.attempts += 1
     try:
         deliver(_render(notification))
     except PermanentDeliveryError as exc:
         return _finish(notification, Status.FAILED, error=str(exc))
-    except TransientDeliveryError as exc:
+    except Exception as exc:
+        # Transient by class, or unforeseen (a bug, a misconfiguration): retried either way,
+        # so attempts are counted and the notice ends `failed` instead of stuck `sending`.
+        if isinstance(exc, TransientDeliveryError):
+            error = str(exc)
+        else:
+            # The type only: an exception's text may quote the address.
+            error = f"unexpected {type(exc).__name__} in delivery"
+            logger.error("notification %s: %s", notification.pk, error)
         if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-            return _finish(notification, Status.FAILED, error=str(exc))
+            return _finish(notification, Status.FAILED, error=error)
         delay = _backoff(notification.attempts)
         Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
             status=Status.PENDING,
-            last_error=str(exc),
+            last_error=error,
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             updated_at=timezone.now(),
         )
@@ -168,10 +183,12 @@ def notifications_sweep() -> int:
     now = timezone.now()
     stale = now - settings.NOTIFICATION_STALE_AFTER
     # A dead worker's claim: make the row claimable again (it is due: its next_attempt_at
-    # came before the claim).
-    Notification.objects.filter(status=Status.SENDING, claimed_at__lt=stale).update(
-        status=Status.PENDING, updated_at=now
+    # came before the claim), unless it has used up its attempts, dying each time.
+    abandoned = Notification.objects.filter(status=Status.SENDING, claimed_at__lt=stale)
+    abandoned.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
+        status=Status.FAILED, last_error="worker lost during every attempt", updated_at=now
     )
+    abandoned.update(status=Status.PENDING, updated_at=now)
     due = list(
         Notification.objects.filter(status=Status.PENDING, next_attempt_at__lt=stale)
         .order_by("next_attempt_at")

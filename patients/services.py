@@ -110,7 +110,8 @@ def patient_update(
 
 @transaction.atomic
 def patient_delete(*, patient: Patient, actor: AbstractBaseUser | None = None) -> None:
-    """Delete a patient record (and, with it, the notices not yet sent)."""
+    """Delete a patient record, and with it the record of their notices (pending ones are
+    never sent)."""
     patient_id = patient.pk
     patient.delete()
     logger.info("patient %s deleted by user %s", patient_id, _actor_id(actor))

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telehealth.settings")
 
@@ -30,3 +30,15 @@ def _sqlite_synchronous_normal(sender, connection, **kwargs):
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA synchronous=NORMAL")
+
+
+@task_prerun.connect
+def _drop_broken_database_connections(**kwargs):
+    """What Django does at each request: close connections that are too old or failed.
+
+    Celery's own closing is kept off (CELERY_DB_REUSE_MAX) so a worker reuses its connection;
+    this still replaces one that a database restart broke, instead of failing tasks with it.
+    """
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -10,6 +10,7 @@ from django.test import Client
 
 from notifications.models import Notification
 from patients.access import roles_setup
+from patients.services import patient_create
 from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +164,13 @@ def test_the_celery_task_results_page_loads(admin_client):
 
     assert response.status_code == HTTPStatus.OK
     assert "cl" in response.context
+
+
+def test_nobody_deletes_from_the_outbox(admin_client):
+    patient = patient_create(name="Ann Lee", email="ann@example.com", phone="+15550101234")
+    notification = Notification.objects.get(patient=patient)
+
+    page = admin_client.get(f"{CHANGELIST}{notification.pk}/delete/")
+
+    assert page.status_code == HTTPStatus.FORBIDDEN
+    assert Notification.objects.filter(pk=notification.pk).exists()

@@ -715,3 +715,77 @@ def test_a_resent_notification_is_delivered_under_its_new_id(sms_gateway):
     notification_deliver(notification_id=copy.pk)
 
     assert set(sms_gateway.delivered) == {str(original.pk), str(copy.pk)}
+
+
+def test_the_sweep_enqueues_a_dead_workers_notice_in_the_same_run(queue_length, long_ago):
+    stuck = _notification(
+        status=Status.SENDING,
+        attempts=1,
+        claimed_at=long_ago,
+        created_at=long_ago,
+        next_attempt_at=long_ago,
+    )
+    before = queue_length()
+
+    swept = notifications_sweep()
+
+    assert swept == 1
+    assert queue_length() == before + 1
+    stuck.refresh_from_db()
+    assert stuck.status == Status.PENDING
+
+
+def test_the_sweep_fails_a_notice_whose_every_attempt_lost_its_worker(
+    queue_length, long_ago, settings
+):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    stuck = _notification(
+        status=Status.SENDING, attempts=3, claimed_at=long_ago, next_attempt_at=long_ago
+    )
+    before = queue_length()
+
+    notifications_sweep()
+
+    stuck.refresh_from_db()
+    assert stuck.status == Status.FAILED
+    assert stuck.last_error == "worker lost during every attempt"
+    assert queue_length() == before
+
+
+# Opt-outs and errors at delivery time
+
+
+def test_a_notice_for_a_channel_opted_out_since_it_was_queued_is_skipped_unsent(sms_gateway):
+    patient = _ann()
+    patient_update(patient=patient, data={"sms_opt_out": True})
+    welcome = Notification.objects.get(kind=Kind.WELCOME)
+
+    outcome = notification_deliver(notification_id=welcome.pk)
+
+    welcome.refresh_from_db()
+    assert outcome.status == Status.SKIPPED
+    assert (welcome.status, welcome.attempts) == (Status.SKIPPED, 0)
+    assert "opted out of sms" in welcome.last_error
+    assert sms_gateway.total_requests() == 0
+
+
+def test_an_unforeseen_error_is_retried_then_failed_instead_of_stuck_sending(smtp_server, settings):
+    # A misconfiguration the start-up check would refuse: Django raises ValueError at send.
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = True
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    notification = Notification.objects.get(patient=_ann(preferred_channel="email"))
+
+    first = notification_deliver(notification_id=notification.pk)
+    notification.refresh_from_db()
+    status_after_first = notification.status
+    Notification.objects.filter(pk=notification.pk).update(next_attempt_at=timezone.now())
+    second = notification_deliver(notification_id=notification.pk)
+    notification.refresh_from_db()
+
+    assert first.status == Status.PENDING
+    assert first.retry_in is not None
+    assert status_after_first == Status.PENDING
+    assert second.status == Status.FAILED
+    assert (notification.status, notification.attempts) == (Status.FAILED, 2)
+    assert notification.last_error == "unexpected ValueError in delivery"
+    assert not smtp_server.delivered

@@ -158,3 +158,24 @@ def test_worker_connections_to_sqlite_commit_without_waiting_for_the_disk():
         worker_connection.close()
 
     assert synchronous == 1  # NORMAL; web processes keep the default, FULL (2)
+
+
+def test_email_tls_and_ssl_together_stop_the_start_up(tmp_path):
+    result = _settings_in_subprocess(
+        tmp_path, DJANGO_SECRET_KEY="x", EMAIL_USE_TLS="1", EMAIL_USE_SSL="1"
+    )
+
+    assert result.returncode != 0
+    assert "EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)  # a task runs outside any transaction
+def test_a_worker_replaces_an_obsolete_connection_before_each_task():
+    from telehealth.celery import _drop_broken_database_connections
+
+    connection.ensure_connection()
+    connection.close_at = 0  # older than DATABASE_CONN_MAX_AGE allows
+
+    _drop_broken_database_connections()
+
+    assert connection.connection is None
