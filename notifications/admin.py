@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 
 from notifications.models import Notification
-from notifications.services import notification_resend
+from notifications.services import NotificationInProgress, notification_resend
 
 
 @admin.register(Notification)
@@ -34,8 +34,17 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend the selected notifications", permissions=["resend"])
     def resend(self, request, queryset):
+        resent = in_progress = 0
         for notification in queryset.select_related("patient"):
-            notification_resend(notification=notification, actor=request.user)
-        self.message_user(
-            request, f"{queryset.count()} notification(s) queued again.", messages.SUCCESS
-        )
+            try:
+                notification_resend(notification=notification, actor=request.user)
+                resent += 1
+            except NotificationInProgress:
+                in_progress += 1
+        self.message_user(request, f"{resent} notification(s) queued again.", messages.SUCCESS)
+        if in_progress:
+            self.message_user(
+                request,
+                f"{in_progress} still on their way were left alone: resend them once done.",
+                messages.WARNING,
+            )

@@ -24,7 +24,13 @@ class Notification(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notifications")
+    # Kept when the patient is deleted: a notice already committed still goes out (a record
+    # changed and then deleted must still warn its old address), and the outbox stays the
+    # record of what was sent. The first name is all a message needs of the patient.
+    patient = models.ForeignKey(
+        Patient, on_delete=models.SET_NULL, null=True, related_name="notifications"
+    )
+    first_name = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=5, choices=Channel)
     kind = models.CharField(max_length=20, choices=Kind)
     recipient = models.CharField(max_length=254)

@@ -26,6 +26,7 @@ from notifications.backends import (
 )
 from notifications.models import Notification
 from patients.models import Channel, Patient
+from telehealth.exceptions import ApplicationError
 
 # Ids and outcomes only: addresses and names never go into logs.
 logger = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ SUBJECTS = {
 }
 CONTACT_FIELDS = {Channel.SMS: "phone", Channel.EMAIL: "email"}
 OPT_OUT_FIELDS = {Channel.SMS: "sms_opt_out", Channel.EMAIL: "email_opt_out"}
+FINAL_STATUSES = (Status.SENT, Status.FAILED, Status.SKIPPED)
+
+
+class NotificationInProgress(ApplicationError):
+    message = "This notification is still on its way; it can be resent once it is done"
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ def notifications_queue(
         notifications.append(
             Notification(
                 patient=patient,
+                first_name=patient.first_name,
                 channel=channel,
                 kind=kind,
                 recipient=recipient,
@@ -93,12 +100,17 @@ def notifications_queue(
 def notification_resend(
     *, notification: Notification, actor: AbstractBaseUser | None = None
 ) -> Notification:
-    """Queue the same message again as a new row: a gateway that dedupes by id would
-    swallow a resend under the old id."""
+    """Queue the same message to the same address again, as a new row: a gateway that
+    dedupes by id would swallow a resend under the old id. Only a notice that is done (sent,
+    failed or skipped) can be resent; one still on its way would go out twice."""
+    notification.refresh_from_db(fields=["status"])
+    if notification.status not in FINAL_STATUSES:
+        raise NotificationInProgress()
     opted_out = _opted_out_now(notification)
     with transaction.atomic():
         copy = Notification.objects.create(
             patient=notification.patient,
+            first_name=notification.first_name,
             channel=notification.channel,
             kind=notification.kind,
             recipient=notification.recipient,
@@ -124,7 +136,7 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
     pending = Notification.objects.filter(pk=notification_id, status=Status.PENDING)
     notification = pending.select_related("patient").first()
     if notification is None:
-        # Sent, failed, skipped, deleted, or another worker holds it: nothing to do.
+        # Sent, failed, skipped, or another worker holds it: nothing to do.
         return DeliveryOutcome(status="not_claimed")
     if _opted_out_now(notification):
         # The patient opted out since the notice was queued.
@@ -213,6 +225,8 @@ def _opted_out_now(notification: Notification) -> bool:
     channel they opted out of. A notice to a former address keeps the consent given before
     the change, since it is how a hijacked record gets noticed."""
     patient = notification.patient
+    if patient is None:
+        return False  # deleted since: the consent given when the notice was queued stands
     channel = notification.channel
     return notification.recipient == patient.address(channel) and getattr(
         patient, OPT_OUT_FIELDS[channel]
@@ -251,7 +265,7 @@ def _backoff(attempt: int) -> float:
 
 def _render(notification: Notification) -> OutgoingMessage:
     clinic = settings.CLINIC_NAME
-    context = {"first_name": notification.patient.first_name, "clinic_name": clinic}
+    context = {"first_name": notification.first_name, "clinic_name": clinic}
     return OutgoingMessage(
         id=str(notification.pk),
         channel=notification.channel,

@@ -6,7 +6,7 @@ from knox import admin as knox_admin
 from knox.models import AuthToken
 
 from patients.models import Patient
-from patients.selectors import patient_get, patient_search
+from patients.selectors import patient_search
 from patients.services import patient_create, patient_delete, patient_update
 from patients.validators import normalize_email, normalize_phone
 
@@ -57,9 +57,8 @@ class PatientAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             # The form has already changed `obj`; the service compares against the stored row.
-            stored = patient_get(patient_id=obj.pk)
             changed = {field: form.cleaned_data[field] for field in form.changed_data}
-            saved = patient_update(patient=stored, data=changed, actor=request.user)
+            saved = patient_update(patient=obj, data=changed, actor=request.user)
         else:
             saved = patient_create(**form.cleaned_data, actor=request.user)
         # The admin goes on with `obj` (its log entry, its redirect): make it the saved row.

@@ -1,5 +1,7 @@
 """Cursor pagination under a bare JSON array, as the original's clients expect a list."""
 
+from datetime import UTC
+
 from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.pagination import CursorPagination
@@ -34,6 +36,10 @@ class LinkHeaderCursorPagination(CursorPagination):
                 position = None
             if position is None or position.tzinfo is None:
                 raise ParseError("Invalid cursor")
+            try:
+                position.astimezone(UTC)  # what the query does; 9999-12-31 at -14:00 overflows
+            except OverflowError:
+                raise ParseError("Invalid cursor") from None
         return cursor
 
     def get_ordering(self, request, queryset, view):

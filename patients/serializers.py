@@ -4,10 +4,10 @@ from rest_framework import serializers
 
 from patients.models import Channel, Patient
 from patients.validators import normalize_phone, validate_phone
-from telehealth.serializers import ObjectInputSerializer
+from telehealth.serializers import ObjectInputSerializer, StrictCharField, StrictEmailField
 
 
-class PhoneField(serializers.CharField):
+class PhoneField(StrictCharField):
     """A phone number, normalized (separators removed) before it is validated."""
 
     def __init__(self, **kwargs):
@@ -34,14 +34,14 @@ class PatientInputSerializer(ObjectInputSerializer):
     """The body of POST, PUT and PATCH. Fields are declared in the original's order of checks
     (name, phone, email): the first missing one is named in `"error"`."""
 
-    name = serializers.CharField(max_length=200, error_messages=_messages("Name", 200))
+    name = StrictCharField(max_length=200, error_messages=_messages("Name", 200))
     phone = PhoneField(
         error_messages={
             **_messages("Phone", 64),
             "max_length": "Invalid phone number format",
         }
     )
-    email = serializers.EmailField(
+    email = StrictEmailField(
         max_length=254,
         error_messages={**_messages("Email", 254), "invalid": "Invalid email format"},
     )

@@ -11,7 +11,7 @@ from notifications.models import Notification
 from notifications.services import notifications_queue
 from patients.models import Channel, Patient
 from patients.validators import normalize_email, normalize_phone
-from telehealth.exceptions import ConflictError
+from telehealth.exceptions import ConflictError, NotFoundError
 
 EDITABLE_FIELDS = ("name", "email", "phone", "preferred_channel", "sms_opt_out", "email_opt_out")
 
@@ -21,6 +21,10 @@ logger = logging.getLogger(__name__)
 
 class PatientConflict(ConflictError):
     message = "Patient with this phone or email already exists"
+
+
+class PatientNotFound(NotFoundError):
+    message = "Patient not found"
 
 
 def _normalized(data: dict) -> dict:
@@ -86,32 +90,37 @@ def patient_update(
     *, patient: Patient, data: dict, actor: AbstractBaseUser | None = None
 ) -> Patient:
     """Change the given fields of a patient, keep the others (the original's PUT), and queue
-    a details-changed notice when anything changed."""
-    changes = {
-        field: value
-        for field, value in _normalized(data).items()
-        if getattr(patient, field) != value
-    }
-    if not changes:
-        return patient
-    previous = {field: getattr(patient, field) for field in changes}
-    for field, value in changes.items():
-        setattr(patient, field, value)
+    a details-changed notice when anything changed. Returns the patient as saved.
+
+    The row is read again under a lock in the transaction, so what counts as changed, the
+    old addresses that get warned and the write all see the same row, whatever another
+    request did since `patient` was loaded. Raises PatientNotFound if it was deleted since.
+    """
+    values = _normalized(data)
     with transaction.atomic():
-        _save(patient, update_fields=[*changes, "updated_at"])
+        current = Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        if current is None:
+            raise PatientNotFound()
+        changes = {f: v for f, v in values.items() if getattr(current, f) != v}
+        if not changes:
+            return current
+        previous = {field: getattr(current, field) for field in changes}
+        for field, value in changes.items():
+            setattr(current, field, value)
+        _save(current, update_fields=[*changes, "updated_at"])
         notifications_queue(
-            patient=patient, kind=Notification.Kind.DETAILS_CHANGED, previous=previous
+            patient=current, kind=Notification.Kind.DETAILS_CHANGED, previous=previous
         )
     logger.info(
-        "patient %s updated (%s) by user %s", patient.pk, ", ".join(changes), _actor_id(actor)
+        "patient %s updated (%s) by user %s", current.pk, ", ".join(changes), _actor_id(actor)
     )
-    return patient
+    return current
 
 
 @transaction.atomic
 def patient_delete(*, patient: Patient, actor: AbstractBaseUser | None = None) -> None:
-    """Delete a patient record, and with it the record of their notices (pending ones are
-    never sent)."""
+    """Delete a patient record. Their notices stay in the outbox (without the link), and
+    those not yet sent still go out: the change that queued them was committed."""
     patient_id = patient.pk
     patient.delete()
     logger.info("patient %s deleted by user %s", patient_id, _actor_id(actor))

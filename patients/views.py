@@ -8,7 +8,6 @@ from knox import views as knox_views
 from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -36,13 +35,8 @@ from patients.serializers import (
     PatientListQuerySerializer,
     PatientSerializer,
 )
-from patients.services import patient_create, patient_delete, patient_update
+from patients.services import PatientNotFound, patient_create, patient_delete, patient_update
 from telehealth.serializers import ObjectInputSerializer
-
-
-class PatientNotFound(NotFound):
-    default_detail = "Patient not found"
-
 
 _ERRORS = {401: UNAUTHORIZED, 403: FORBIDDEN}
 _WRITE_ERRORS = {**_ERRORS, 400: VALIDATION_ERROR, 409: CONFLICT}
@@ -73,6 +67,9 @@ class PatientViewSet(viewsets.GenericViewSet):
 
     # For the permission class (model and app label) only; reads go through the selectors.
     queryset = Patient.objects.none()
+    # Anything up to the next slash is an id, so a malformed one (even with a dot) gets the
+    # contract's "Patient not found" rather than the router's bare 404.
+    lookup_value_regex = "[^/]+"
     permission_classes = [ModelPermissionsWithView]
     pagination_class = LinkHeaderCursorPagination
     pagination_ordering = LIST_ORDERING

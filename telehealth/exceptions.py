@@ -31,6 +31,10 @@ class ConflictError(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+class NotFoundError(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+
 def validation_summary(detail, codes) -> str:
     """The line for `"error"`: the first missing field (in declaration order), else the first
     message."""
@@ -50,7 +54,9 @@ def validation_summary(detail, codes) -> str:
 def api_exception_handler(exc, context):
     """DRF's handler (headers, rollback) with the API's body shape in place of `{"detail"}`."""
     if isinstance(exc, ApplicationError):
-        return Response({"error": str(exc)}, status=exc.status_code)
+        # 404s say "message", as the original's did; other refusals say "error".
+        key = "message" if isinstance(exc, NotFoundError) else "error"
+        return Response({key: str(exc)}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

@@ -19,3 +19,21 @@ class ObjectInputSerializer(serializers.Serializer):
                 code="invalid",
             )
         return super().run_validation(data)
+
+
+class StringOnly:
+    """For a CharField (or subclass): refuse JSON numbers and booleans, which DRF would turn
+    into strings ("123"). A name given as a number is a client's mistake, not a name."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StringOnly, serializers.CharField):
+    pass
+
+
+class StrictEmailField(StringOnly, serializers.EmailField):
+    pass

@@ -174,3 +174,14 @@ def test_nobody_deletes_from_the_outbox(admin_client):
 
     assert page.status_code == HTTPStatus.FORBIDDEN
     assert Notification.objects.filter(pk=notification.pk).exists()
+
+
+def test_resending_a_notice_still_on_its_way_is_refused_with_a_warning(admin_client, outbox):
+    pending = outbox["sms_changed_pending"]
+
+    response = admin_client.post(
+        CHANGELIST, {"action": "resend", "_selected_action": [str(pending.pk)]}, follow=True
+    )
+
+    assert "1 still on their way were left alone" in response.text
+    assert Notification.objects.count() == len(outbox)

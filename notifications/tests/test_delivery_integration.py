@@ -127,7 +127,7 @@ def test_worker_killed_mid_send_twenty_times_loses_nothing_and_sends_nothing_twi
     assert sms_gateway.total_requests() > 20
 
 
-def test_broker_down_while_fifty_patients_are_created_all_are_delivered_by_the_sweep(
+def test_broker_down_while_fifty_patients_are_created_and_one_updated_all_are_delivered(
     sms_gateway, start_worker, test_redis, alice
 ):
     port = test_redis.port
@@ -142,16 +142,19 @@ def test_broker_down_while_fifty_patients_are_created_all_are_delivered_by_the_s
             ).status_code
             for n in range(50)
         ]  # fmt: skip
+        first = Notification.objects.order_by("created_at").first().patient
+        update = alice.patch(f"/patients/{first.pk}", {"name": "Downed Example"}, format="json")
     finally:
         test_redis.start(port=port)
 
     assert statuses == [HTTPStatus.CREATED] * 50
-    assert Notification.objects.filter(status=Status.PENDING).count() == 50
+    assert update.status_code == HTTPStatus.OK
+    assert Notification.objects.filter(status=Status.PENDING).count() == 51
     start_worker(beat=True)  # beat runs the sweep every second; nothing else enqueues these
 
-    wait_until(_all_sent(50), timeout=60, what="the sweep to deliver all 50")
-    assert len(sms_gateway.delivered) == 50
-    assert sms_gateway.total_requests() == 50
+    wait_until(_all_sent(51), timeout=60, what="the sweep to deliver all 51")
+    assert len(sms_gateway.delivered) == 51
+    assert sms_gateway.total_requests() == 51
 
 
 def test_two_workers_deliver_a_thousand_notices_exactly_once(sms_gateway, start_worker, settings):

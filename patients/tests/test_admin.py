@@ -332,8 +332,18 @@ def test_change_form_without_changes_writes_nothing(superuser_client):
     assert Patient.objects.get(pk=patient.pk).updated_at == before.updated_at
 
 
+def _with_notices(count: int) -> list[Patient]:
+    """Patients made as in real use: each with the welcome notice its creation queued."""
+    return [
+        services.patient_create(
+            name=f"Pat{n} Lee", email=f"pat{n}@example.com", phone=f"+1555010{n:04d}"
+        )
+        for n in range(count)
+    ]
+
+
 def test_delete_confirmation_deletes_through_the_service(superuser_client):
-    patient, other = PatientFactory.create_batch(2)
+    patient, other = _with_notices(2)
 
     confirmation = superuser_client.get(delete_url(patient))
     with mock.patch(
@@ -351,7 +361,7 @@ def test_delete_confirmation_deletes_through_the_service(superuser_client):
 def test_bulk_delete_action_deletes_the_selected_patients_through_the_service(
     superuser_client,
 ):
-    first, second, kept = PatientFactory.create_batch(3)
+    first, second, kept = _with_notices(3)
     selected = [str(first.pk), str(second.pk)]
 
     confirmation = superuser_client.post(

@@ -4,8 +4,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from notifications.models import Notification
 from patients.models import Patient
-from patients.services import PatientConflict, patient_create, patient_delete, patient_update
+from patients.services import (
+    PatientConflict,
+    PatientNotFound,
+    patient_create,
+    patient_delete,
+    patient_update,
+)
 from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +92,48 @@ def test_delete_removes_the_row():
 def test_database_refuses_a_mixed_case_email_written_around_the_services():
     with pytest.raises(IntegrityError), transaction.atomic():
         Patient.objects.create(name="Ann", email="Ann@example.com", phone="5550101234")
+
+
+def test_update_compares_with_the_stored_row_not_a_stale_copy():
+    patient = PatientFactory(name="Ann")
+    stale = Patient.objects.get(pk=patient.pk)
+    patient_update(patient=patient, data={"name": "Bo"})
+
+    saved = patient_update(patient=stale, data={"name": "Ann"})
+
+    assert saved.name == "Ann"
+    assert Patient.objects.get(pk=patient.pk).name == "Ann"
+
+
+def test_update_warns_the_phone_that_was_stored_even_from_a_stale_copy():
+    patient = PatientFactory(phone="+15550000001")
+    stale = Patient.objects.get(pk=patient.pk)
+    patient_update(patient=patient, data={"phone": "+15550000002"})
+
+    patient_update(patient=stale, data={"phone": "+15550000003"})
+
+    last_change = Notification.objects.filter(recipient__in=["+15550000002", "+15550000003"])
+    assert set(last_change.values_list("recipient", flat=True)) == {
+        "+15550000002",
+        "+15550000003",
+    }
+
+
+def test_update_of_a_patient_deleted_meanwhile_is_not_found():
+    patient = PatientFactory()
+    Patient.objects.filter(pk=patient.pk).delete()
+
+    with pytest.raises(PatientNotFound):
+        patient_update(patient=patient, data={"name": "Ghost"})
+
+
+def test_deleting_a_patient_keeps_their_notices_and_the_pending_ones_still_go_out():
+    patient = patient_create(name="Ann Lee", email="ann@example.com", phone="+15550101234")
+    patient_update(patient=patient, data={"phone": "+15550109999"})
+
+    patient_delete(patient=patient)
+
+    kept = Notification.objects.all()
+    assert kept.count() == 3  # the welcome, and the change to the old and the new phone
+    assert all(n.patient_id is None and n.first_name == "Ann" for n in kept)
+    assert set(kept.values_list("status", flat=True)) == {Notification.Status.PENDING}

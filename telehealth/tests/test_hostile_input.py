@@ -87,6 +87,9 @@ def write(request, alice, patient):
         pytest.param(body(name=["Jane", "Doe"]), id="name-list"),
         pytest.param(body(name={"first": "Jane"}), id="name-object"),
         pytest.param(body(name=True), id="name-true"),
+        pytest.param(body(name=123), id="name-number"),
+        pytest.param(body(phone=5551234567), id="phone-number"),
+        pytest.param(body(email=1.5), id="email-number"),
         pytest.param(body(name=None), id="name-null"),
         pytest.param(body(email=["jane@example.com"]), id="email-list"),
         pytest.param(body(phone={"number": "5551234567"}), id="phone-object"),
@@ -252,6 +255,9 @@ def test_hostile_authorization_header_is_a_json_401_and_changes_nothing(
         pytest.param("cursor=" + cursor("o=abc"), id="cursor-bad-offset"),
         pytest.param("cursor=" + cursor("p=not-a-date"), id="cursor-bad-position"),
         pytest.param("cursor=" + cursor("p=2024-01-01"), id="cursor-position-without-zone"),
+        pytest.param(
+            "cursor=" + cursor("p=9999-12-31T23:59:59-14:00"), id="cursor-position-past-year-9999"
+        ),
         pytest.param("cursor=" + cursor("p=2024-13-45T00:00:00Z"), id="cursor-impossible-date"),
         pytest.param("count=maybe", id="count-not-boolean"),
         pytest.param("search=" + "x" * 10_000, id="search-10000-chars"),
@@ -324,6 +330,8 @@ def test_unknown_url_is_a_json_404(alice, path, accept):
         "00000000-0000-0000-0000-0000000000001",
         "00000000-0000-0000-0000-000000000000",
         "x" * 10_000,
+        "1.2",
+        "00000000-0000-0000-0000-000000000000.json",
     ],
 )
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])

@@ -114,6 +114,7 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions():
 
     assert journal_mode == "wal"
     assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert connection.settings_dict["OPTIONS"]["timeout"] >= 5  # seconds a writer waits
 
 
 def test_redis_visibility_timeout_outlasts_the_longest_retry_delay(settings):
