@@ -1,7 +1,6 @@
 """The patients API and the token login. Views parse, call one service or selector, and shape
 the response."""
 
-from django.core.cache import caches
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from knox import views as knox_views
@@ -10,7 +9,6 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from notifications.selectors import notifications_for_patient
 from notifications.serializers import NotificationSerializer
@@ -37,6 +35,7 @@ from patients.serializers import (
 )
 from patients.services import PatientNotFound, patient_create, patient_delete, patient_update
 from telehealth.serializers import ObjectInputSerializer
+from telehealth.throttling import SharedScopedRateThrottle
 
 _ERRORS = {401: UNAUTHORIZED, 403: FORBIDDEN}
 _WRITE_ERRORS = {**_ERRORS, 400: VALIDATION_ERROR, 409: CONFLICT}
@@ -138,12 +137,6 @@ class PatientViewSet(viewsets.GenericViewSet):
         serializer = PatientInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
-
-
-class SharedScopedRateThrottle(ScopedRateThrottle):
-    """Counts in the cache all processes share, so the rate holds for the whole service."""
-
-    cache = caches["shared"]
 
 
 class LoginSerializer(ObjectInputSerializer):

@@ -2,14 +2,23 @@
 browsable API's session login."""
 
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from telehealth import views
+from telehealth.throttling import login_throttled
 
 urlpatterns = [
     path("", views.api_root, name="api-root"),
     path("", include("patients.urls")),
+    # The session logins, ahead of the includes that also route them, under the API login's
+    # rate limit.
+    path("admin/login/", login_throttled(admin.site.login)),
+    path(
+        "api-auth/login/",
+        login_throttled(LoginView.as_view(template_name="rest_framework/login.html")),
+    ),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),

@@ -257,3 +257,18 @@ def test_token_admin_lists_tokens_but_never_issues_them(alice, admin_client):
 
     assert listing.status_code == HTTPStatus.OK
     assert add.status_code == HTTPStatus.FORBIDDEN
+
+
+@pytest.mark.parametrize("login_page", ["/admin/login/", "/api-auth/login/"])
+def test_session_logins_share_the_login_rate_limit(dora, login_page):
+    client = APIClient()
+    for _ in range(5):
+        client.post("/auth/login", {"username": "dora", "password": "wrong"}, format="json")
+
+    statuses = [
+        client.post(login_page, {"username": "dora", "password": "wrong"}).status_code
+        for _ in range(6)
+    ]
+
+    assert statuses[:5] == [HTTPStatus.OK] * 5  # the form again, with its error
+    assert statuses[5] == HTTPStatus.TOO_MANY_REQUESTS
