@@ -32,7 +32,8 @@ def find_redis_server() -> tuple[str, str]:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -66,7 +67,7 @@ class RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         for _ in range(attempts):
             # Another program can take a free port between the probe and the bind: try again.
-            self.port = port or _free_port()
+            self.port = port or free_port()
             self.process = subprocess.Popen(
                 [
                     self.binary,

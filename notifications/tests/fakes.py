@@ -4,7 +4,6 @@ real ones are asked to, and record what they delivered."""
 
 import base64
 import json
-import socket
 import threading
 import time
 from collections import Counter
@@ -14,14 +13,10 @@ from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 
+from telehealth.redis_server import free_port
+
 SMS_ACCOUNT = "AC-test"
 SMS_SECRET = "test-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SmsGateway:

@@ -15,15 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from telehealth.redis_server import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _accepts(port: int) -> bool:
@@ -69,7 +65,7 @@ def _raw(port: int, payload: bytes) -> bytes:
 @pytest.fixture
 def stack(tmp_path):
     """scripts/devstack.py (what `make run` runs) on a free port, with its own files."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PORT": str(port),
