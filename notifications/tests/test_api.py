@@ -10,6 +10,7 @@ from django.utils import timezone
 from notifications.models import Notification
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
+from patients.tests.pages import walk_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -48,20 +49,6 @@ def _notifications(patient: Patient, count: int) -> list[Notification]:
         )
         for n in range(count)
     ]
-
-
-def _walk(client, url: str) -> list[list[dict]]:
-    """Follow rel="next" links to the end; returns the pages."""
-    pages = []
-    while url:
-        response = client.get(url)
-        assert response.status_code == HTTPStatus.OK
-        pages.append(response.json())
-        url = None
-        for link in response.get("Link", "").split(","):
-            if 'rel="next"' in link:
-                url = link.split(";")[0].strip().strip("<>")
-    return pages
 
 
 @pytest.mark.parametrize("suffix", ["", "/"])
@@ -171,7 +158,7 @@ def test_notifications_page_by_limit_and_the_link_header(carol):
     notifications = _notifications(patient, 5)
 
     first = carol.get(_url(patient) + "?limit=2")
-    pages = _walk(carol, _url(patient) + "?limit=2")
+    pages = walk_pages(carol, _url(patient) + "?limit=2")
 
     assert 'rel="next"' in first["Link"]
     assert [len(page) for page in pages] == [2, 2, 1]

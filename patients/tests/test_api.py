@@ -6,6 +6,7 @@ import pytest
 
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
+from patients.tests.pages import walk_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -239,24 +240,10 @@ def test_list_is_a_bare_json_array_of_patients(carol, path):
     assert "X-Total-Count" not in response
 
 
-def _walk(client, url):
-    """Follow rel="next" links to the end; returns the pages."""
-    pages = []
-    while url:
-        response = client.get(url)
-        assert response.status_code == HTTPStatus.OK
-        pages.append(response.json())
-        url = None
-        for link in response.get("Link", "").split(","):
-            if 'rel="next"' in link:
-                url = link.split(";")[0].strip().strip("<>")
-    return pages
-
-
 def test_list_pages_follow_the_link_header_and_see_every_patient_once(carol):
     patients = PatientFactory.create_batch(7)
 
-    pages = _walk(carol, "/patients?limit=3")
+    pages = walk_pages(carol, "/patients?limit=3")
 
     assert [len(page) for page in pages] == [3, 3, 1]
     assert [item["id"] for page in pages for item in page] == [str(p.pk) for p in patients]
