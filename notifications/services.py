@@ -285,7 +285,7 @@ def _enqueue(ids: list) -> None:
     stay pending and the sweep enqueues them again."""
     from notifications.tasks import notification_deliver_task
 
-    for notification_id in ids:
+    for sent, notification_id in enumerate(ids):
         try:
             notification_deliver_task.apply_async(
                 args=[str(notification_id)], retry_policy=settings.NOTIFICATION_PUBLISH_RETRY
@@ -294,6 +294,6 @@ def _enqueue(ids: list) -> None:
             logger.warning(
                 "broker unavailable (%s): %s notifications left to the sweep",
                 type(exc).__name__,
-                len(ids) - ids.index(notification_id),
+                len(ids) - sent,
             )
             return  # the rest would fail too, each after its own connection timeout

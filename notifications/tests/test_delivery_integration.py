@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 import pytest
 from django.db import transaction
+from django_celery_results.models import TaskResult
 
 from notifications.models import Notification
 from notifications.services import notifications_sweep
@@ -155,6 +156,14 @@ def test_broker_down_while_fifty_patients_are_created_and_one_updated_all_are_de
     wait_until(_all_sent(51), timeout=60, what="the sweep to deliver all 51")
     assert len(sms_gateway.delivered) == 51
     assert sms_gateway.total_requests() == 51
+    # The task results Celery stored (the sweeps'; deliveries keep only errors) hold no
+    # patient data.
+    stored = list(TaskResult.objects.values_list("task_args", "task_kwargs", "result", "traceback"))
+    assert stored
+    assert not any(
+        marker in str(row) for row in stored for marker in ("+1555800", "@example.com", "Down")
+    )
+    assert not TaskResult.objects.filter(task_name__endswith="notification_deliver_task").exists()
 
 
 def test_two_workers_deliver_a_thousand_notices_exactly_once(sms_gateway, start_worker, settings):
