@@ -12,9 +12,9 @@ from django.conf import settings
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
-from patients.access import roles_setup, token_issue
+from accounts.services import roles_setup, token_issue
+from scripts.redis_server import RedisServer, RedisUnavailable
 from telehealth.celery import app as celery_app
-from telehealth.redis_server import RedisServer, RedisUnavailable
 
 # A closed port: with no test Redis, publishing fails at once and nothing reaches a real one.
 NO_REDIS_URL = "redis://127.0.0.1:1/0"

@@ -31,7 +31,7 @@ def main() -> int:
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    from telehealth.redis_server import RedisServer
+    from scripts.redis_server import RedisServer
 
     redis_server = RedisServer(WORK / "redis")
     env = {

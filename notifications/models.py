@@ -6,7 +6,12 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from patients.models import Channel, Patient
+
+class Channel(models.TextChoices):
+    """How a message reaches someone."""
+
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
 
 
 class Notification(models.Model):
@@ -27,8 +32,10 @@ class Notification(models.Model):
     # Kept when the patient is deleted: a notice already committed still goes out (a record
     # changed and then deleted must still warn its old address), and the outbox stays the
     # record of what was sent. The first name is all a message needs of the patient.
+    # Named as a string: the outbox stores who a notice is about, and imports nothing of the
+    # app that decides who is told.
     patient = models.ForeignKey(
-        Patient, on_delete=models.SET_NULL, null=True, related_name="notifications"
+        "patients.Patient", on_delete=models.SET_NULL, null=True, related_name="notifications"
     )
     first_name = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=5, choices=Channel)
@@ -45,6 +52,9 @@ class Notification(models.Model):
     # ... and when a worker claimed it: a row left `sending` long after is a worker that died.
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Set when publishing its task failed or timed out (the broker was down or hung), so the
+    # next sweep publishes it at once instead of waiting NOTIFICATION_STALE_AFTER.
+    unpublished = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

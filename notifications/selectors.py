@@ -6,14 +6,16 @@ from django.db.models import Count, Min, QuerySet
 from django.utils import timezone
 
 from notifications.models import Notification
-from patients.models import Patient
 
 UNDELIVERED = (Notification.Status.PENDING, Notification.Status.SENDING)
 
 
-def notifications_for_patient(*, patient: Patient) -> QuerySet[Notification]:
+NEWEST_FIRST = ("-created_at", "-id")
+
+
+def notifications_for_patient(*, patient_id) -> QuerySet[Notification]:
     """A patient's notifications, newest first."""
-    return Notification.objects.filter(patient=patient).order_by("-created_at", "-id")
+    return Notification.objects.filter(patient_id=patient_id).order_by(*NEWEST_FIRST)
 
 
 def notifications_status() -> tuple[dict[str, int], timedelta | None]:

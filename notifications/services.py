@@ -8,25 +8,26 @@ sweep and a second worker can never send it at the same time.
 
 import logging
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from notifications.backends import (
+from api.exceptions import ApplicationError
+from notifications.backends import deliver
+from notifications.backends.base import (
     OutgoingMessage,
     PermanentDeliveryError,
     TransientDeliveryError,
-    deliver,
 )
 from notifications.models import Notification
-from patients.models import Channel, Patient
-from telehealth.exceptions import ApplicationError
+from notifications.publisher import publish
 
 # Ids and outcomes only: addresses and names never go into logs.
 logger = logging.getLogger(__name__)
@@ -36,9 +37,8 @@ SUBJECTS = {
     Notification.Kind.WELCOME: "Welcome to {clinic}",
     Notification.Kind.DETAILS_CHANGED: "Your details at {clinic} were changed",
 }
-CONTACT_FIELDS = {Channel.SMS: "phone", Channel.EMAIL: "email"}
-OPT_OUT_FIELDS = {Channel.SMS: "sms_opt_out", Channel.EMAIL: "email_opt_out"}
 FINAL_STATUSES = (Status.SENT, Status.FAILED, Status.SKIPPED)
+DELIVER_TASK = "notifications.tasks.notification_deliver_task"
 
 
 class NotificationInProgress(ApplicationError):
@@ -51,50 +51,62 @@ class DeliveryOutcome:
     retry_in: float | None = None
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """Where one notice goes, as the caller decided: a channel, an address on it, and whether
+    the person refused that channel (the notice is then kept as skipped and never sent)."""
+
+    channel: str
+    address: str
+    refused: bool = False
+
+
+# Whether a notice may be sent again now: the app that decides who is told registers this at
+# start-up (this app imports none of it), and a resend asks it.
+ResendConsent = Callable[[Notification], bool]
+_resend_consent: ResendConsent = lambda notification: True  # noqa: E731
+
+
+def resend_consent_register(check: ResendConsent) -> None:
+    """Set the check that says whether a notice may be resent to its recipient now."""
+    global _resend_consent
+    _resend_consent = check
+
+
 def notifications_queue(
-    *, patient: Patient, kind: str, previous: dict | None = None
+    *, patient_id, first_name: str, kind: str, recipients: Iterable[Recipient]
 ) -> list[Notification]:
-    """Write the notices a patient change calls for, and enqueue them once it commits.
-
-    Call inside the transaction of the change. A welcome goes to the preferred channel. A
-    change goes there too and, for a phone or email that changed, to the old and the new
-    address, so a hijacked record is noticed at the address it was taken from. A channel
-    the patient opted out of gets a `skipped` row with the reason, and nothing is sent; the
-    old address follows the opt-out the patient had before the change.
-    """
-    previous = previous or {}
-    targets = [(patient.preferred_channel, patient.address(patient.preferred_channel), False)]
-    if kind == Notification.Kind.DETAILS_CHANGED:
-        for channel, field in CONTACT_FIELDS.items():
-            if field in previous and previous[field] != getattr(patient, field):
-                targets.append((channel, previous[field], True))
-                targets.append((channel, getattr(patient, field), False))
-
+    """Write one notice per distinct recipient, and enqueue the sendable ones once the
+    caller's transaction commits. Call it inside the transaction of the change that calls
+    for the notices. A refused recipient gets a `skipped` row with the reason."""
     notifications, seen = [], set()
-    for channel, recipient, is_old_address in targets:
-        if (channel, recipient) in seen:
+    for recipient in recipients:
+        if (recipient.channel, recipient.address) in seen:
             continue
-        seen.add((channel, recipient))
-        opt_out_field = OPT_OUT_FIELDS[channel]
-        opted_out = (
-            previous.get(opt_out_field, getattr(patient, opt_out_field))
-            if is_old_address
-            else getattr(patient, opt_out_field)
-        )
+        seen.add((recipient.channel, recipient.address))
         notifications.append(
             Notification(
-                patient=patient,
-                first_name=patient.first_name,
-                channel=channel,
+                patient_id=patient_id,
+                first_name=first_name,
+                channel=recipient.channel,
                 kind=kind,
-                recipient=recipient,
-                status=Status.SKIPPED if opted_out else Status.PENDING,
-                last_error=_opt_out_reason(channel) if opted_out else "",
+                recipient=recipient.address,
+                status=Status.SKIPPED if recipient.refused else Status.PENDING,
+                last_error=_refusal_reason(recipient.channel) if recipient.refused else "",
             )
         )
     Notification.objects.bulk_create(notifications)
     _enqueue_on_commit([n.pk for n in notifications if n.status == Status.PENDING])
     return notifications
+
+
+def notifications_cancel(*, patient_id, channel: str, address: str) -> int:
+    """Skip the notices not yet sent to this address on this channel: the person withdrew
+    consent. One already claimed by a worker is on its way and cannot be called back.
+    Returns how many were skipped."""
+    return Notification.objects.filter(
+        patient_id=patient_id, channel=channel, recipient=address, status=Status.PENDING
+    ).update(status=Status.SKIPPED, last_error=_refusal_reason(channel), updated_at=timezone.now())
 
 
 def notification_resend(
@@ -106,19 +118,19 @@ def notification_resend(
     notification.refresh_from_db(fields=["status"])
     if notification.status not in FINAL_STATUSES:
         raise NotificationInProgress()
-    opted_out = _opted_out_now(notification)
     with transaction.atomic():
-        copy = Notification.objects.create(
-            patient=notification.patient,
+        (copy,) = notifications_queue(
+            patient_id=notification.patient_id,
             first_name=notification.first_name,
-            channel=notification.channel,
             kind=notification.kind,
-            recipient=notification.recipient,
-            status=Status.SKIPPED if opted_out else Status.PENDING,
-            last_error=_opt_out_reason(notification.channel) if opted_out else "",
+            recipients=[
+                Recipient(
+                    notification.channel,
+                    notification.recipient,
+                    refused=not _resend_consent(notification),
+                )
+            ],
         )
-        if not opted_out:
-            _enqueue_on_commit([copy.pk])
     logger.info(
         "notification %s resent as %s by user %s",
         notification.pk,
@@ -134,18 +146,10 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
     Returns what happened; `retry_in` (seconds) when a transient failure should be retried.
     """
     pending = Notification.objects.filter(pk=notification_id, status=Status.PENDING)
-    notification = pending.select_related("patient").first()
+    notification = pending.first()
     if notification is None:
-        # Sent, failed, skipped, or another worker holds it: nothing to do.
+        # Sent, failed, skipped (consent withdrawn), or another worker holds it: nothing to do.
         return DeliveryOutcome(status="not_claimed")
-    if _opted_out_now(notification):
-        # The patient opted out since the notice was queued.
-        pending.update(
-            status=Status.SKIPPED,
-            last_error=_opt_out_reason(notification.channel),
-            updated_at=timezone.now(),
-        )
-        return DeliveryOutcome(status=Status.SKIPPED)
     now = timezone.now()
     claimed = pending.update(
         status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now
@@ -186,11 +190,12 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
 
 
 def notifications_sweep() -> int:
-    """Re-enqueue what no task will deliver: rows left `pending` (the broker was down at
-    commit, or a retry's message was lost) or `sending` (the worker died mid-send).
+    """Re-enqueue what no task will deliver: rows whose publish failed (at once), and rows
+    left `pending` (a message lost with the broker) or `sending` (the worker died mid-send).
 
-    Both must have been so for NOTIFICATION_STALE_AFTER, which is longer than a send can
-    take, so a row a live worker holds is left alone. Returns how many were enqueued.
+    Those last two must have been so for NOTIFICATION_STALE_AFTER, which is longer than a
+    send can take, so a row a live worker holds is left alone. Returns how many were
+    enqueued.
     """
     now = timezone.now()
     stale = now - settings.NOTIFICATION_STALE_AFTER
@@ -202,35 +207,23 @@ def notifications_sweep() -> int:
     )
     abandoned.update(status=Status.PENDING, updated_at=now)
     due = list(
-        Notification.objects.filter(status=Status.PENDING, next_attempt_at__lt=stale)
+        Notification.objects.filter(status=Status.PENDING)
+        .filter(Q(unpublished=True) | Q(next_attempt_at__lt=stale))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[: settings.NOTIFICATION_SWEEP_BATCH]
     )
     if due:
         # Not due again for another threshold, so a slow queue is not flooded with copies.
         Notification.objects.filter(pk__in=due, status=Status.PENDING).update(
-            next_attempt_at=now, updated_at=now
+            next_attempt_at=now, unpublished=False, updated_at=now
         )
         _enqueue(due)
         logger.info("sweep re-enqueued %s notifications", len(due))
     return len(due)
 
 
-def _opt_out_reason(channel: str) -> str:
+def _refusal_reason(channel: str) -> str:
     return f"patient opted out of {channel}"
-
-
-def _opted_out_now(notification: Notification) -> bool:
-    """Whether the patient now refuses this notice: it goes to their current address on a
-    channel they opted out of. A notice to a former address keeps the consent given before
-    the change, since it is how a hijacked record gets noticed."""
-    patient = notification.patient
-    if patient is None:
-        return False  # deleted since: the consent given when the notice was queued stands
-    channel = notification.channel
-    return notification.recipient == patient.address(channel) and getattr(
-        patient, OPT_OUT_FIELDS[channel]
-    )
 
 
 def _finish(notification: Notification, status: str, error: str = "") -> DeliveryOutcome:
@@ -281,19 +274,17 @@ def _enqueue_on_commit(ids: list) -> None:
 
 
 def _enqueue(ids: list) -> None:
-    """Publish one delivery task per id. A broker that is down loses nothing: the rows
-    stay pending and the sweep enqueues them again."""
-    from notifications.tasks import notification_deliver_task
-
-    for sent, notification_id in enumerate(ids):
-        try:
-            notification_deliver_task.apply_async(
-                args=[str(notification_id)], retry_policy=settings.NOTIFICATION_PUBLISH_RETRY
-            )
-        except Exception as exc:  # the broker's errors vary by transport; none must escape
-            logger.warning(
-                "broker unavailable (%s): %s notifications left to the sweep",
-                type(exc).__name__,
-                len(ids) - sent,
-            )
-            return  # the rest would fail too, each after its own connection timeout
+    """Publish one delivery task per id, waiting NOTIFICATION_PUBLISH_TIMEOUT at most in all.
+    A broker that is down or hung loses nothing and fails no request: the rows it did not
+    take stay pending, marked for the next sweep."""
+    unpublished = publish(
+        DELIVER_TASK,
+        [str(notification_id) for notification_id in ids],
+        timeout=settings.NOTIFICATION_PUBLISH_TIMEOUT,
+        retry_policy=settings.NOTIFICATION_PUBLISH_RETRY,
+    )
+    if unpublished:
+        Notification.objects.filter(pk__in=unpublished, status=Status.PENDING).update(
+            unpublished=True
+        )
+        logger.warning("%s notifications left to the next sweep", len(unpublished))

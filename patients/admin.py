@@ -2,10 +2,8 @@
 
 from django import forms
 from django.contrib import admin
-from knox import admin as knox_admin
-from knox.models import AuthToken
 
-from patients.models import Patient
+from patients.models import EDITABLE_FIELDS, Patient
 from patients.selectors import patient_search
 from patients.services import patient_create, patient_delete, patient_update
 from patients.validators import normalize_email, normalize_phone
@@ -19,7 +17,7 @@ class PatientAdminForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = ["name", "email", "phone", "preferred_channel", "sms_opt_out", "email_opt_out"]
+        fields = EDITABLE_FIELDS
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
@@ -36,17 +34,7 @@ class PatientAdmin(admin.ModelAdmin):
     list_filter = ["preferred_channel", "sms_opt_out", "email_opt_out", "created_at", "updated_at"]
     ordering = ["-created_at", "-id"]
     readonly_fields = ["id", "created_at", "updated_at"]
-    fields = [
-        "id",
-        "name",
-        "email",
-        "phone",
-        "preferred_channel",
-        "sms_opt_out",
-        "email_opt_out",
-        "created_at",
-        "updated_at",
-    ]
+    fields = ["id", *EDITABLE_FIELDS, "created_at", "updated_at"]
     date_hierarchy = "created_at"
     show_full_result_count = False  # a COUNT(*) of the whole table on every page load
 
@@ -72,17 +60,3 @@ class PatientAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for patient in queryset:
             patient_delete(patient=patient, actor=request.user)
-
-
-class TokenAdmin(knox_admin.AuthTokenAdmin):
-    """Staff see and revoke (delete) tokens here; they are issued by login or `issue_token`,
-    never in the admin, which would allow tokens that never expire."""
-
-    list_display = ["token_key", "user", "created", "expiry"]
-
-    def has_add_permission(self, request):
-        return False
-
-
-admin.site.unregister(AuthToken)
-admin.site.register(AuthToken, TokenAdmin)

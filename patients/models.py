@@ -5,14 +5,15 @@ import uuid
 from django.db import models
 from django.db.models.functions import Lower
 
+from notifications.models import Channel
 from patients.validators import PHONE_MAX_LENGTH, validate_phone
 
-
-class Channel(models.TextChoices):
-    """How a patient can be reached."""
-
-    SMS = "sms", "SMS"
-    EMAIL = "email", "Email"
+# What staff and clients may set, in the order the API checks them (the original named the
+# first missing one of name, phone and email). The API, the admin and the services use this.
+EDITABLE_FIELDS = ("name", "phone", "email", "preferred_channel", "sms_opt_out", "email_opt_out")
+# Each channel's address and opt-out field.
+CONTACT_FIELDS = {Channel.SMS: "phone", Channel.EMAIL: "email"}
+OPT_OUT_FIELDS = {Channel.SMS: "sms_opt_out", Channel.EMAIL: "email_opt_out"}
 
 
 class Patient(models.Model):
@@ -24,9 +25,16 @@ class Patient(models.Model):
     phone = models.CharField(max_length=PHONE_MAX_LENGTH, unique=True, validators=[validate_phone])
     # Where notices go (SMS by default, as the original), and the channels the patient opted
     # out of: a notice for an opted-out channel is recorded as skipped, never sent.
-    preferred_channel = models.CharField(max_length=5, choices=Channel, default=Channel.SMS)
-    sms_opt_out = models.BooleanField("opted out of SMS", default=False)
-    email_opt_out = models.BooleanField("opted out of email", default=False)
+    preferred_channel = models.CharField(
+        max_length=5,
+        choices=Channel,
+        default=Channel.SMS,
+        help_text="Where notices go: sms (the default) or email.",
+    )
+    sms_opt_out = models.BooleanField("opted out of SMS", default=False, help_text="Send no SMS.")
+    email_opt_out = models.BooleanField(
+        "opted out of email", default=False, help_text="Send no email."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -47,7 +55,11 @@ class Patient(models.Model):
 
     def address(self, channel: str) -> str:
         """The patient's address on a channel: the phone for SMS, the email for email."""
-        return self.phone if channel == Channel.SMS else self.email
+        return getattr(self, CONTACT_FIELDS[channel])
+
+    def refuses(self, channel: str) -> bool:
+        """Whether the patient opted out of a channel."""
+        return getattr(self, OPT_OUT_FIELDS[channel])
 
     @property
     def first_name(self) -> str:

@@ -1,35 +1,14 @@
-"""OpenAPI descriptions (drf-spectacular) of what the views answer, kept out of the views."""
+"""OpenAPI descriptions (drf-spectacular) of what the patient views answer."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
+from api.schema import ACCESS_ERRORS, VALIDATION_ERROR, error_response
 from patients.serializers import PatientSerializer
 
-
-class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "patients.authentication.BearerTokenAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer"}
-
-
-def _error(name: str, key: str = "error"):
-    return inline_serializer(name, {key: serializers.CharField()})
-
-
-VALIDATION_ERROR = OpenApiResponse(
-    inline_serializer(
-        "ValidationError",
-        {"error": serializers.CharField(), "errors": serializers.DictField()},
-    ),
-    description='The first problem in "error"; every field\'s messages under "errors".',
-)
-UNAUTHORIZED = OpenApiResponse(_error("Unauthorized", "message"), description="No valid token.")
-FORBIDDEN = OpenApiResponse(_error("Forbidden", "message"), description="Lacks the permission.")
-NOT_FOUND = OpenApiResponse(_error("NotFound", "message"), description="Patient not found.")
-CONFLICT = OpenApiResponse(_error("Conflict"), description="Email or phone already used.")
+NOT_FOUND = error_response("NotFound", "Patient not found.", key="message")
+CONFLICT = error_response("Conflict", "Email or phone already used.")
+WRITE_ERRORS = {**ACCESS_ERRORS, 400: VALIDATION_ERROR, 409: CONFLICT}
 
 PATIENT_WRITTEN = inline_serializer(
     "PatientWritten",
@@ -47,6 +26,3 @@ LIST_PARAMETERS = [
     OpenApiParameter("cursor", str, description='From the `Link: <...>; rel="next"` header.'),
     OpenApiParameter("count", bool, description="Adds an `X-Total-Count` header."),
 ]
-TOKEN = inline_serializer(
-    "Token", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
-)

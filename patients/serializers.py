@@ -2,9 +2,9 @@
 
 from rest_framework import serializers
 
-from patients.models import Channel, Patient
+from api.serializers import ObjectInput, StrictCharField, StrictEmailField
+from patients.models import EDITABLE_FIELDS, Patient
 from patients.validators import normalize_phone, validate_phone
-from telehealth.serializers import ObjectInputSerializer, StrictCharField, StrictEmailField
 
 
 class PhoneField(StrictCharField):
@@ -30,9 +30,10 @@ def _messages(label: str, max_length: int) -> dict:
     }
 
 
-class PatientInputSerializer(ObjectInputSerializer):
-    """The body of POST, PUT and PATCH. Fields are declared in the original's order of checks
-    (name, phone, email): the first missing one is named in `"error"`."""
+class PatientInputSerializer(ObjectInput, serializers.ModelSerializer):
+    """The body of POST, PUT and PATCH: the editable fields, in the original's order of checks
+    (name, phone, email), so the first missing one is named in `"error"`. Uniqueness is the
+    database's to enforce (a 409), not a query here."""
 
     name = StrictCharField(max_length=200, error_messages=_messages("Name", 200))
     phone = PhoneField(
@@ -45,13 +46,10 @@ class PatientInputSerializer(ObjectInputSerializer):
         max_length=254,
         error_messages={**_messages("Email", 254), "invalid": "Invalid email format"},
     )
-    preferred_channel = serializers.ChoiceField(
-        choices=Channel.choices,
-        required=False,
-        help_text="Where notices go: sms (the default) or email.",
-    )
-    sms_opt_out = serializers.BooleanField(required=False, help_text="Send no SMS.")
-    email_opt_out = serializers.BooleanField(required=False, help_text="Send no email.")
+
+    class Meta:
+        model = Patient
+        fields = EDITABLE_FIELDS
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -59,17 +57,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "name",
-            "email",
-            "phone",
-            "preferred_channel",
-            "sms_opt_out",
-            "email_opt_out",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *EDITABLE_FIELDS, "created_at", "updated_at"]
         read_only_fields = fields
 
 

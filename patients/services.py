@@ -1,19 +1,18 @@
 """Writes to patient records: every create, update and delete goes through here, from the API,
 the admin and the management commands alike. Each change and the notices it calls for commit
-together, or not at all."""
+together, or not at all. This side decides who is told, at which address and with what
+consent; the outbox (notifications) stores, delivers and retries."""
 
 import logging
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
+from api.exceptions import ConflictError, NotFoundError
 from notifications.models import Notification
-from notifications.services import notifications_queue
-from patients.models import Channel, Patient
+from notifications.services import Recipient, notifications_cancel, notifications_queue
+from patients.models import CONTACT_FIELDS, EDITABLE_FIELDS, OPT_OUT_FIELDS, Channel, Patient
 from patients.validators import normalize_email, normalize_phone
-from telehealth.exceptions import ConflictError, NotFoundError
-
-EDITABLE_FIELDS = ("name", "email", "phone", "preferred_channel", "sms_opt_out", "email_opt_out")
 
 # Ids only: patient details never go into logs.
 logger = logging.getLogger(__name__)
@@ -53,6 +52,31 @@ def _save(patient: Patient, **save_kwargs) -> None:
         raise PatientConflict() from exc
 
 
+def _recipients(patient: Patient, previous: dict) -> list[Recipient]:
+    """Who hears of a change: the preferred channel and, for a phone or email that changed,
+    the old and the new address, so a hijacked record is noticed at the address it was taken
+    from. The old address keeps the consent the patient had before the change."""
+    preferred = patient.preferred_channel
+    recipients = [Recipient(preferred, patient.address(preferred), patient.refuses(preferred))]
+    for channel, field in CONTACT_FIELDS.items():
+        if field in previous:
+            refused_before = previous.get(OPT_OUT_FIELDS[channel], patient.refuses(channel))
+            recipients.append(Recipient(channel, previous[field], refused_before))
+            recipients.append(
+                Recipient(channel, patient.address(channel), patient.refuses(channel))
+            )
+    return recipients
+
+
+def _notify(patient: Patient, kind: str, previous: dict | None = None) -> None:
+    notifications_queue(
+        patient_id=patient.pk,
+        first_name=patient.first_name,
+        kind=kind,
+        recipients=_recipients(patient, previous or {}),
+    )
+
+
 def patient_create(
     *,
     name: str,
@@ -81,7 +105,7 @@ def patient_create(
     )
     with transaction.atomic():
         _save(patient, force_insert=True)
-        notifications_queue(patient=patient, kind=Notification.Kind.WELCOME)
+        _notify(patient, Notification.Kind.WELCOME)
     logger.info("patient %s created by user %s", patient.pk, _actor_id(actor))
     return patient
 
@@ -95,6 +119,7 @@ def patient_update(
     The row is read again under a lock in the transaction, so what counts as changed, the
     old addresses that get warned and the write all see the same row, whatever another
     request did since `patient` was loaded. Raises PatientNotFound if it was deleted since.
+    A channel the patient opts out of gets none of the notices still waiting to go to it.
     """
     values = _normalized(data)
     with transaction.atomic():
@@ -108,9 +133,12 @@ def patient_update(
         for field, value in changes.items():
             setattr(current, field, value)
         _save(current, update_fields=[*changes, "updated_at"])
-        notifications_queue(
-            patient=current, kind=Notification.Kind.DETAILS_CHANGED, previous=previous
-        )
+        for channel, field in OPT_OUT_FIELDS.items():
+            if changes.get(field) is True:
+                notifications_cancel(
+                    patient_id=current.pk, channel=channel, address=current.address(channel)
+                )
+        _notify(current, Notification.Kind.DETAILS_CHANGED, previous)
     logger.info(
         "patient %s updated (%s) by user %s", current.pk, ", ".join(changes), _actor_id(actor)
     )
@@ -124,3 +152,14 @@ def patient_delete(*, patient: Patient, actor: AbstractBaseUser | None = None) -
     patient_id = patient.pk
     patient.delete()
     logger.info("patient %s deleted by user %s", patient_id, _actor_id(actor))
+
+
+def patient_consents_to_resend(notification: Notification) -> bool:
+    """Whether a notice may go again to its recipient: not to an address the patient has now
+    opted out of. A former address keeps the consent given before the change (it is how a
+    hijacked record is noticed), and so does the notice of a deleted patient."""
+    patient = Patient.objects.filter(pk=notification.patient_id).first()
+    if patient is None:
+        return True
+    channel = notification.channel
+    return not (notification.recipient == patient.address(channel) and patient.refuses(channel))

@@ -1,31 +1,23 @@
-"""The patients API and the token login. Views parse, call one service or selector, and shape
-the response."""
+"""The patients API. Views parse, call one service or selector, and shape the response."""
 
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from knox import views as knox_views
-from rest_framework import serializers, status, viewsets
-from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from notifications.selectors import notifications_for_patient
+from api.pagination import LinkHeaderCursorPagination
+from api.permissions import ModelPermissionsWithView
+from api.schema import ACCESS_ERRORS
+from notifications.selectors import NEWEST_FIRST, notifications_for_patient
 from notifications.serializers import NotificationSerializer
-from patients.authentication import BearerTokenAuthentication
 from patients.models import Patient
-from patients.pagination import LinkHeaderCursorPagination
-from patients.permissions import ModelPermissionsWithView
 from patients.schema import (
-    CONFLICT,
-    FORBIDDEN,
     LIST_PARAMETERS,
     NOT_FOUND,
     PATIENT_DELETED,
     PATIENT_WRITTEN,
-    TOKEN,
-    UNAUTHORIZED,
-    VALIDATION_ERROR,
+    WRITE_ERRORS,
 )
 from patients.selectors import LIST_ORDERING, patient_get, patient_list
 from patients.serializers import (
@@ -34,31 +26,26 @@ from patients.serializers import (
     PatientSerializer,
 )
 from patients.services import PatientNotFound, patient_create, patient_delete, patient_update
-from telehealth.serializers import ObjectInputSerializer
-from telehealth.throttling import SharedScopedRateThrottle
-
-_ERRORS = {401: UNAUTHORIZED, 403: FORBIDDEN}
-_WRITE_ERRORS = {**_ERRORS, 400: VALIDATION_ERROR, 409: CONFLICT}
 
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=LIST_PARAMETERS, responses={200: PatientSerializer(many=True), **_ERRORS}
+        parameters=LIST_PARAMETERS, responses={200: PatientSerializer(many=True), **ACCESS_ERRORS}
     ),
-    create=extend_schema(responses={201: PATIENT_WRITTEN, **_WRITE_ERRORS}),
-    retrieve=extend_schema(responses={200: PatientSerializer, 404: NOT_FOUND, **_ERRORS}),
+    create=extend_schema(responses={201: PATIENT_WRITTEN, **WRITE_ERRORS}),
+    retrieve=extend_schema(responses={200: PatientSerializer, 404: NOT_FOUND, **ACCESS_ERRORS}),
     update=extend_schema(
         request=PatientInputSerializer(partial=True),
-        responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **_WRITE_ERRORS},
+        responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **WRITE_ERRORS},
     ),
     partial_update=extend_schema(
         request=PatientInputSerializer(partial=True),
-        responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **_WRITE_ERRORS},
+        responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **WRITE_ERRORS},
     ),
-    destroy=extend_schema(responses={200: PATIENT_DELETED, 404: NOT_FOUND, **_ERRORS}),
+    destroy=extend_schema(responses={200: PATIENT_DELETED, 404: NOT_FOUND, **ACCESS_ERRORS}),
     notifications=extend_schema(
         parameters=LIST_PARAMETERS[1:3],
-        responses={200: NotificationSerializer(many=True), 404: NOT_FOUND, **_ERRORS},
+        responses={200: NotificationSerializer(many=True), 404: NOT_FOUND, **ACCESS_ERRORS},
     ),
 )
 class PatientViewSet(viewsets.GenericViewSet):
@@ -127,58 +114,13 @@ class PatientViewSet(viewsets.GenericViewSet):
         patient_delete(patient=self.get_object(), actor=request.user)
         return Response({"message": "Patient deleted successfully"})
 
-    @action(detail=True, methods=["get"], pagination_ordering=("-created_at", "-id"))
+    @action(detail=True, methods=["get"], pagination_ordering=NEWEST_FIRST)
     def notifications(self, request, pk=None):
         """The notices sent (or skipped) to this patient, newest first."""
-        page = self.paginate_queryset(notifications_for_patient(patient=self.get_object()))
+        page = self.paginate_queryset(notifications_for_patient(patient_id=self.get_object().pk))
         return self.get_paginated_response(NotificationSerializer(page, many=True).data)
 
     def _validated(self, request, partial: bool = False) -> dict:
         serializer = PatientInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
-
-
-class LoginSerializer(ObjectInputSerializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False)
-
-
-@extend_schema_view(
-    post=extend_schema(
-        request=LoginSerializer,
-        responses={200: TOKEN, 400: VALIDATION_ERROR},
-        auth=[],
-    )
-)
-class LoginView(knox_views.LoginView):
-    """POST {"username", "password"} -> {"token", "expiry"}: a new token for this user."""
-
-    authentication_classes = ()
-    permission_classes = (AllowAny,)
-    throttle_classes = (SharedScopedRateThrottle,)
-    throttle_scope = "login"
-    serializer_class = LoginSerializer
-
-    def post(self, request, format=None):
-        credentials = LoginSerializer(data=request.data)
-        credentials.is_valid(raise_exception=True)
-        check = AuthTokenSerializer(data=credentials.validated_data, context={"request": request})
-        if not check.is_valid():
-            raise serializers.ValidationError({"credentials": ["Invalid username or password"]})
-        request.user = check.validated_data["user"]
-        return super().post(request, format)
-
-
-@extend_schema_view(post=extend_schema(request=None, responses={204: None, **_ERRORS}))
-class LogoutView(knox_views.LogoutView):
-    """POST: revoke the token this request was made with."""
-
-    authentication_classes = (BearerTokenAuthentication,)
-
-
-@extend_schema_view(post=extend_schema(request=None, responses={204: None, **_ERRORS}))
-class LogoutAllView(knox_views.LogoutAllView):
-    """POST: revoke every token of this user."""
-
-    authentication_classes = (BearerTokenAuthentication,)

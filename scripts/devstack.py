@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from kombu.utils.url import maybe_sanitize_url  # noqa: E402
 
-from telehealth.redis_server import RedisServer, RedisUnavailable, find_redis_server  # noqa: E402
+from scripts.redis_server import RedisServer, RedisUnavailable, find_redis_server  # noqa: E402
 
 # Keep in step with telehealth.settings.VAR_DIR, which reads the secret key generated here.
 VAR = Path(os.environ.get("TELEHEALTH_VAR_DIR") or ROOT / "var")

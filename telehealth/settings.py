@@ -54,14 +54,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",
+    # The project's apps, each below the ones before it (see docs/development.md).
     "patients",
     "notifications",
+    "accounts",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "telehealth.middleware.RequestGuardMiddleware",
+    "api.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,19 +143,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Requests larger than this get a JSON 413 (telehealth.middleware); forms use the same limit.
+# Requests larger than this get a JSON 413 (api.middleware); forms use the same limit.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so a 401 carries `WWW-Authenticate: Bearer`.
-        "patients.authentication.BearerTokenAuthentication",
+        "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "telehealth.parsers.JSONParser",
+        "api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -160,7 +163,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "EXCEPTION_HANDLER": "telehealth.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/minute")},
     # Proxies in front that append to X-Forwarded-For; 0 trusts no header (the client's own
@@ -177,10 +180,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Patients and notifications share the channel choices (sms, email).
-    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "patients.models.Channel"},
+    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "notifications.models.Channel"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "telehealth.schema.paths_without_trailing_slash",
+        "api.schema.paths_without_trailing_slash",
     ],
 }
 
@@ -200,7 +203,10 @@ NOTIFICATION_RETRY_MAX_DELAY = env_float("NOTIFICATION_RETRY_MAX_DELAY", 1800.0)
 NOTIFICATION_STALE_AFTER = env_duration("NOTIFICATION_STALE_AFTER", "5m")
 NOTIFICATION_SWEEP_INTERVAL = env_float("NOTIFICATION_SWEEP_INTERVAL", 60.0)
 NOTIFICATION_SWEEP_BATCH = env_int("NOTIFICATION_SWEEP_BATCH", 5000)
-# Publishing after commit: one quick retry, so a request never waits long on a dead broker.
+# How long publishing a change's tasks may hold its request, all of them together. Past it
+# the client still gets its answer, and the rows wait for the next sweep.
+NOTIFICATION_PUBLISH_TIMEOUT = env_float("NOTIFICATION_PUBLISH_TIMEOUT", 2.0)
+# Within that time, one quick retry (a pooled connection broken by a Redis restart).
 NOTIFICATION_PUBLISH_RETRY = {
     "max_retries": 1,
     "interval_start": 0,
@@ -267,6 +273,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # the retry would run twice.
     "visibility_timeout": int(max(3600, 2 * NOTIFICATION_RETRY_MAX_DELAY)),
     "socket_connect_timeout": 2,
+    # A broker that hangs without closing the connection: a blocking command gives up after
+    # this instead of waiting forever (kombu's default). Publishes are bounded more tightly
+    # by NOTIFICATION_PUBLISH_TIMEOUT; this frees the thread that waited.
+    "socket_timeout": env_float("BROKER_SOCKET_TIMEOUT", 10.0),
 }
 CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {

@@ -6,11 +6,12 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from telehealth import views
-from telehealth.throttling import login_throttled
+from api import views
+from api.throttling import login_throttled
 
 urlpatterns = [
     path("", views.api_root, name="api-root"),
+    path("", include("accounts.urls")),
     path("", include("patients.urls")),
     # The session logins, ahead of the includes that also route them, under the API login's
     # rate limit.
@@ -25,7 +26,7 @@ urlpatterns = [
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
 
-handler400 = "telehealth.views.bad_request"
-handler403 = "telehealth.views.permission_denied"
-handler404 = "telehealth.views.not_found"
-handler500 = "telehealth.views.server_error"
+handler400 = "api.views.bad_request"
+handler403 = "api.views.permission_denied"
+handler404 = "api.views.not_found"
+handler500 = "api.views.server_error"

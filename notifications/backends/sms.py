@@ -5,7 +5,7 @@ import sys
 import requests
 from django.conf import settings
 
-from notifications.backends import (
+from notifications.backends.base import (
     OutgoingMessage,
     PermanentDeliveryError,
     TransientDeliveryError,

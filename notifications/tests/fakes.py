@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 
-from telehealth.redis_server import free_port
+from scripts.redis_server import free_port
 
 SMS_ACCOUNT = "AC-test"
 SMS_SECRET = "test-secret"

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from accounts.services import roles_setup
 from notifications.models import Notification
-from patients.access import roles_setup
 from patients.services import patient_create
 from patients.tests.factories import PatientFactory
 

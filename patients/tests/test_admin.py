@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
+from accounts.services import roles_setup
 from patients import services
-from patients.access import roles_setup
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
 

@@ -13,7 +13,7 @@ from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework.test import APIClient
 
-from patients.access import ROLES
+from accounts.services import ROLES
 
 pytestmark = pytest.mark.django_db
 

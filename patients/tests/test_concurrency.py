@@ -6,7 +6,7 @@ from http import HTTPStatus
 import pytest
 from django.db import connection
 
-from patients.access import roles_setup, token_issue
+from accounts.services import roles_setup, token_issue
 from patients.models import Patient
 
 # Threads need their own connections to a real (file) database, so commits must be real too.

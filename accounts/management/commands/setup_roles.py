@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from patients.access import roles_setup
+from accounts.services import roles_setup
 
 
 class Command(BaseCommand):

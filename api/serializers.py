@@ -6,8 +6,8 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 
-class ObjectInputSerializer(serializers.Serializer):
-    """Validates a request body that must be a JSON object, with a clear message otherwise.
+class ObjectInput:
+    """For a serializer of a request body that must be a JSON object: a clear message otherwise.
 
     DRF's own message for `null` would be "This field may not be null.", which names no field.
     """
@@ -19,6 +19,10 @@ class ObjectInputSerializer(serializers.Serializer):
                 code="invalid",
             )
         return super().run_validation(data)
+
+
+class ObjectInputSerializer(ObjectInput, serializers.Serializer):
+    pass
 
 
 class StringOnly:

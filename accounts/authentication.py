@@ -2,6 +2,7 @@
 
 import re
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -20,3 +21,14 @@ class BearerTokenAuthentication(TokenAuthentication):
         if not _TOKEN_SHAPE.fullmatch(token):
             raise AuthenticationFailed("Invalid token.")
         return super().authenticate_credentials(token)
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI document describes this authentication (drf-spectacular finds it by
+    `target_class` once this module is imported, which DRF's settings do)."""
+
+    target_class = "accounts.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer"}

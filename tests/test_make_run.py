@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from telehealth.redis_server import free_port
+from scripts.redis_server import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
-from telehealth.exceptions import ApplicationError
+from api.exceptions import ApplicationError
 
 # Role -> model -> the permissions its members get. Reading needs `view` in the API too;
 # `add_notification` allows resending a notice from the admin.

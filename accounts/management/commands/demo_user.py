@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from patients.access import demo_user_setup
+from accounts.services import demo_user_setup
 
 
 class Command(BaseCommand):

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from patients.access import ROLES, token_issue
-from telehealth.env import parse_duration
-from telehealth.exceptions import ApplicationError
+from accounts.services import ROLES, token_issue
+from api.durations import parse_duration
+from api.exceptions import ApplicationError
 
 
 class Command(BaseCommand):

@@ -8,8 +8,6 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param
 
-from patients.selectors import LIST_ORDERING
-
 
 class LinkHeaderCursorPagination(CursorPagination):
     """DRF's cursor pagination with the page links in a `Link` header (RFC 8288).
@@ -21,7 +19,6 @@ class LinkHeaderCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 500
-    ordering = LIST_ORDERING
 
     def decode_cursor(self, request):
         try:
@@ -43,7 +40,9 @@ class LinkHeaderCursorPagination(CursorPagination):
         return cursor
 
     def get_ordering(self, request, queryset, view):
-        return getattr(view, "pagination_ordering", self.ordering)
+        # The view (or its action) names its own stable order, which must end in a unique
+        # field so that no two rows share a position.
+        return view.pagination_ordering
 
     def encode_cursor(self, cursor):
         # The total is asked for once; following pages should not count the table again.

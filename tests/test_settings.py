@@ -10,9 +10,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 
-from telehealth.env import env_bool, parse_duration
+from api.durations import parse_duration
+from telehealth.env import env_bool
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _settings_in_subprocess(tmp_path, **env) -> subprocess.CompletedProcess:

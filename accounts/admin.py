@@ -1,0 +1,19 @@
+"""API tokens in the admin: staff see and revoke them."""
+
+from django.contrib import admin
+from knox import admin as knox_admin
+from knox.models import AuthToken
+
+
+class TokenAdmin(knox_admin.AuthTokenAdmin):
+    """Tokens are issued by login or `issue_token`, never in the admin, which would allow
+    tokens that never expire; deleting one here revokes it."""
+
+    list_display = ["token_key", "user", "created", "expiry"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+admin.site.unregister(AuthToken)
+admin.site.register(AuthToken, TokenAdmin)

@@ -1,0 +1,70 @@
+"""Publishing delivery tasks by name, under a deadline.
+
+Services publish through here instead of importing the tasks (which import the services), so
+nothing imports upward. The publish runs in a thread of its own and the caller waits for it
+at most `timeout` seconds in all: a broker that accepts connections and never answers (a
+frozen Redis) holds a request that long and no longer, whatever the transport does.
+"""
+
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from celery import current_app
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_executor: ThreadPoolExecutor | None = None
+_executor_pid: int | None = None
+
+
+def _publisher() -> ThreadPoolExecutor:
+    # One thread per process, made in that process: an executor inherited through fork (web
+    # and Celery workers fork) has no live thread and would never run anything.
+    global _executor, _executor_pid
+    with _lock:
+        if _executor is None or _executor_pid != os.getpid():
+            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publisher")
+            _executor_pid = os.getpid()
+        return _executor
+
+
+class _Batch:
+    def __init__(self, task_name: str, ids: list[str], retry_policy: dict):
+        self.task_name = task_name
+        self.ids = ids
+        self.retry_policy = retry_policy
+        self.published: list[str] = []
+        self.abandoned = threading.Event()
+
+    def run(self) -> None:
+        for task_id in self.ids:
+            if self.abandoned.is_set():
+                return  # the caller stopped waiting: the rest are left to the sweep
+            current_app.send_task(
+                self.task_name, args=[task_id], retry=True, retry_policy=self.retry_policy
+            )
+            self.published.append(task_id)
+
+
+def publish(task_name: str, ids: list[str], *, timeout: float, retry_policy: dict) -> list[str]:
+    """Publish one `task_name` message per id; return the ids that were not published.
+
+    Never raises: a broker that is down or hung only means ids come back unpublished.
+    """
+    if not ids:
+        return []
+    batch = _Batch(task_name, ids, retry_policy)
+    future = _publisher().submit(batch.run)
+    try:
+        future.result(timeout=timeout)
+    except FutureTimeout:
+        batch.abandoned.set()
+        logger.warning("broker did not answer within %.1fs", timeout)
+    except Exception as exc:  # the broker's errors vary by transport; none must escape
+        logger.warning("broker unavailable (%s)", type(exc).__name__)
+    published = set(batch.published)
+    return [task_id for task_id in ids if task_id not in published]
