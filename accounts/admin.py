@@ -1,8 +1,10 @@
-"""API tokens in the admin: staff see and revoke them."""
+"""Staff logins and API tokens in the admin."""
 
 from django.contrib import admin
 from knox import admin as knox_admin
 from knox.models import AuthToken
+
+from accounts.forms import ThrottledAdminAuthenticationForm
 
 
 class TokenAdmin(knox_admin.AuthTokenAdmin):
@@ -17,3 +19,7 @@ class TokenAdmin(knox_admin.AuthTokenAdmin):
 
 admin.site.unregister(AuthToken)
 admin.site.register(AuthToken, TokenAdmin)
+
+
+# The admin's login page counts attempts under the API login's rate limit.
+admin.site.login_form = ThrottledAdminAuthenticationForm

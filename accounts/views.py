@@ -1,5 +1,9 @@
-"""Token login and logout: django-rest-knox's views with the API's throttle and error shapes."""
+"""Logins and logouts: django-rest-knox's token views with the API's throttle and error shapes,
+and the session login pages (the admin's and the browsable API's) under the same limit."""
 
+import functools
+
+from django.contrib.auth import views as auth_views
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from knox import views as knox_views
 from rest_framework import serializers
@@ -7,6 +11,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 
 from accounts.authentication import BearerTokenAuthentication
+from accounts.forms import THROTTLED, ThrottledAuthenticationForm
 from api.schema import ACCESS_ERRORS, VALIDATION_ERROR
 from api.serializers import ObjectInputSerializer
 from api.throttling import SharedScopedRateThrottle
@@ -59,3 +64,27 @@ class LogoutAllView(knox_views.LogoutAllView):
     """POST: revoke every token of this user."""
 
     authentication_classes = (BearerTokenAuthentication,)
+
+
+def throttled_status(login_view):
+    """Answer 429 (with Retry-After) when a login page's form refused the attempt for the
+    rate limit; the page itself says so and why."""
+
+    @functools.wraps(login_view)
+    def wrapped(request, *args, **kwargs):
+        response = login_view(request, *args, **kwargs)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if form is not None and form.is_bound and form.has_error("__all__", code=THROTTLED):
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
+
+    return wrapped
+
+
+browsable_api_login = throttled_status(
+    auth_views.LoginView.as_view(
+        template_name="rest_framework/login.html",
+        authentication_form=ThrottledAuthenticationForm,
+    )
+)

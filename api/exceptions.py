@@ -12,6 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
+from rest_framework.utils.serializer_helpers import ReturnDict
 from rest_framework.views import exception_handler
 
 MISSING_CODES = {"required", "blank", "null"}
@@ -33,6 +34,16 @@ class ConflictError(ApplicationError):
 
 class NotFoundError(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
+
+
+def validated(serializer) -> dict:
+    """The serializer's validated data, or a ValidationError that keeps the serializer, so the
+    browsable API can show its form again with what was typed and each field's errors."""
+    if not serializer.is_valid():
+        exc = exceptions.ValidationError(serializer.errors)
+        exc.serializer = serializer
+        raise exc
+    return serializer.validated_data
 
 
 def validation_summary(detail, codes) -> str:
@@ -68,10 +79,11 @@ def api_exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        response.data = {
-            "error": validation_summary(exc.detail, exc.get_codes()),
-            "errors": exc.detail,
-        }
+        # A ReturnDict renders as the same JSON; the browsable API reads its serializer.
+        response.data = ReturnDict(
+            {"error": validation_summary(exc.detail, exc.get_codes()), "errors": exc.detail},
+            serializer=getattr(exc, "serializer", None),
+        )
     elif response.status_code == status.HTTP_401_UNAUTHORIZED:
         response.data = {"message": "Unauthorized"}
     elif response.status_code == status.HTTP_403_FORBIDDEN:

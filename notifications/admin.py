@@ -8,9 +8,26 @@ from notifications.services import NotificationInProgress, notification_resend
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "patient", "kind", "channel", "status", "attempts", "sent_at"]
+    list_display = [
+        "created_at",
+        "patient",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+    ]
     list_filter = ["status", "channel", "kind", "created_at"]
-    search_fields = ["=id", "=patient__id"]
+    # Through the foreign key: staff look a patient up by what they know of them.
+    search_fields = [
+        "=id",
+        "=patient__id",
+        "recipient",
+        "patient__name",
+        "patient__email",
+        "patient__phone",
+    ]
     list_select_related = ["patient"]
     ordering = ["-created_at", "-id"]
     date_hierarchy = "created_at"

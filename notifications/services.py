@@ -151,8 +151,13 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
         # Sent, failed, skipped (consent withdrawn), or another worker holds it: nothing to do.
         return DeliveryOutcome(status="not_claimed")
     now = timezone.now()
+    # A row marked unpublished whose message got through after all is published now.
     claimed = pending.update(
-        status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now
+        status=Status.SENDING,
+        attempts=F("attempts") + 1,
+        claimed_at=now,
+        unpublished=False,
+        updated_at=now,
     )
     if claimed != 1:
         return DeliveryOutcome(status="not_claimed")  # another sender got there first

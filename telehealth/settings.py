@@ -79,10 +79,13 @@ WSGI_APPLICATION = "telehealth.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide overrides of third-party templates (the browsable API's branding);
+        # searched before the apps' own.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
+                "api.context_processors.clinic",
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -132,7 +135,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# The zone the admin shows times in (stored times are UTC).
 TIME_ZONE = env_str("TZ_NAME", "UTC")
+# Times to the second and with their zone in every page (telehealth/formats/).
+FORMAT_MODULE_PATH = ["telehealth.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -1,25 +1,25 @@
 """Top-level URLs: the API (every path with or without a trailing slash), the admin and the
 browsable API's session login."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.views import browsable_api_login, throttled_status
 from api import views
-from api.throttling import login_throttled
+
+admin.site.site_header = admin.site.site_title = settings.CLINIC_NAME
+admin.site.index_title = "Patient records"
 
 urlpatterns = [
     path("", views.api_root, name="api-root"),
     path("", include("accounts.urls")),
     path("", include("patients.urls")),
-    # The session logins, ahead of the includes that also route them, under the API login's
-    # rate limit.
-    path("admin/login/", login_throttled(admin.site.login)),
-    path(
-        "api-auth/login/",
-        login_throttled(LoginView.as_view(template_name="rest_framework/login.html")),
-    ),
+    # The session logins, ahead of the includes that also route them: under the API login's
+    # rate limit, with a 429 when it refuses.
+    path("admin/login/", throttled_status(admin.site.login)),
+    path("api-auth/login/", browsable_api_login),
     path("admin/", admin.site.urls),
     path("api-auth/", include("rest_framework.urls")),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),

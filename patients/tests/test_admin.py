@@ -217,7 +217,7 @@ def test_id_and_timestamps_are_read_only_not_form_fields(superuser_client):
         "sms_opt_out",
         "email_opt_out",
     }
-    assert set(adminform.readonly_fields) == {"id", "created_at", "updated_at"}
+    assert set(adminform.readonly_fields) == {"id", "created_at", "updated_at", "notices"}
     assert str(patient.pk) in response.content.decode()
 
 
