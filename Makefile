@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(BIN)/python scripts/devstack.py
 
 test: $(STAMP)
+	@test -x /usr/bin/chromium || echo "make test: no Chromium at /usr/bin/chromium, so the browser tests will be SKIPPED (apt-get install chromium runs them)"
 	$(BIN)/python -m pytest
 
 # One Celery worker (console backends) drains 10,000 pending notifications; prints the rate.
