@@ -55,6 +55,9 @@ class Notification(models.Model):
     # Set when publishing its task failed or timed out (the broker was down or hung), so the
     # next sweep publishes it at once instead of waiting NOTIFICATION_STALE_AFTER.
     unpublished = models.BooleanField(default=False)
+    # Consent was withdrawn while a worker was sending it: that send finishes, but the
+    # notice is never tried again (a retry or the sweep skips it instead).
+    withdrawn = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

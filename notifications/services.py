@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -102,11 +102,13 @@ def notifications_queue(
 
 def notifications_cancel(*, patient_id, channel: str, address: str) -> int:
     """Skip the notices not yet sent to this address on this channel: the person withdrew
-    consent. One already claimed by a worker is on its way and cannot be called back.
+    consent. One a worker is sending now cannot be called back, but it is never tried again.
     Returns how many were skipped."""
-    return Notification.objects.filter(
-        patient_id=patient_id, channel=channel, recipient=address, status=Status.PENDING
-    ).update(status=Status.SKIPPED, last_error=_refusal_reason(channel), updated_at=timezone.now())
+    notices = Notification.objects.filter(patient_id=patient_id, channel=channel, recipient=address)
+    notices.filter(status=Status.SENDING).update(withdrawn=True)
+    return notices.filter(status=Status.PENDING).update(
+        status=Status.SKIPPED, last_error=_refusal_reason(channel), updated_at=timezone.now()
+    )
 
 
 def notification_resend(
@@ -145,10 +147,17 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
 
     Returns what happened; `retry_in` (seconds) when a transient failure should be retried.
     """
-    pending = Notification.objects.filter(pk=notification_id, status=Status.PENDING)
+    # Due ones only: an early or duplicate message must not cut a retry's backoff short. The
+    # second of slack is for a retry's own message, whose countdown starts a moment after
+    # next_attempt_at was set.
+    pending = Notification.objects.filter(
+        pk=notification_id,
+        status=Status.PENDING,
+        next_attempt_at__lte=timezone.now() + timedelta(seconds=1),
+    )
     notification = pending.first()
     if notification is None:
-        # Sent, failed, skipped (consent withdrawn), or another worker holds it: nothing to do.
+        # Sent, failed, skipped (consent withdrawn), not yet due, or another worker holds it.
         return DeliveryOutcome(status="not_claimed")
     now = timezone.now()
     # A row marked unpublished whose message got through after all is published now.
@@ -177,8 +186,11 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
             logger.error("notification %s: %s", notification.pk, error)
         if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
             return _finish(notification, Status.FAILED, error=error)
+        claim = Notification.objects.filter(pk=notification.pk, status=Status.SENDING)
+        if _skip_if_withdrawn(claim):
+            return DeliveryOutcome(status=Status.SKIPPED)
         delay = _backoff(notification.attempts)
-        Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(
+        claim.update(
             status=Status.PENDING,
             last_error=error,
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
@@ -207,6 +219,7 @@ def notifications_sweep() -> int:
     # A dead worker's claim: make the row claimable again (it is due: its next_attempt_at
     # came before the claim), unless it has used up its attempts, dying each time.
     abandoned = Notification.objects.filter(status=Status.SENDING, claimed_at__lt=stale)
+    _skip_if_withdrawn(abandoned)
     abandoned.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
         status=Status.FAILED, last_error="worker lost during every attempt", updated_at=now
     )
@@ -229,6 +242,16 @@ def notifications_sweep() -> int:
 
 def _refusal_reason(channel: str) -> str:
     return f"patient opted out of {channel}"
+
+
+def _skip_if_withdrawn(sending: QuerySet[Notification]) -> int:
+    """Skip the claimed notices whose consent was withdrawn during their send, instead of
+    trying them again."""
+    return sending.filter(withdrawn=True).update(
+        status=Status.SKIPPED,
+        last_error="consent withdrawn during a send",
+        updated_at=timezone.now(),
+    )
 
 
 def _finish(notification: Notification, status: str, error: str = "") -> DeliveryOutcome:

@@ -29,6 +29,13 @@ def wait_until(predicate, timeout: float = 30, interval: float = 0.05, what: str
 
 
 @pytest.fixture
+def queue_length(test_redis):
+    """How many task messages wait in the run's own broker (no worker consumes them here)."""
+    broker = redis.Redis.from_url(test_redis.url)
+    return lambda: broker.llen("celery")
+
+
+@pytest.fixture
 def sms_gateway(settings):
     gateway = SmsGateway()
     settings.SMS_BACKEND = "twilio"

@@ -4,13 +4,11 @@ that may add notifications), no hand-made notices, and the Celery task results."
 from http import HTTPStatus
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.test import Client
 
-from accounts.services import roles_setup
+from accounts.tests.factories import UserFactory
 from notifications.models import Notification
-from patients.services import patient_create
+from notifications.tests.factories import NotificationFactory
 from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,13 +22,10 @@ CHANGELIST = "/admin/notifications/notification/"
 @pytest.fixture
 def staff_client():
     """A client logged in as a staff user in the given role."""
-    roles_setup()
 
     def login(role: str) -> Client:
-        user = get_user_model().objects.create_user(f"staff-{role}", password=None, is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
         client = Client()
-        client.force_login(user)
+        client.force_login(UserFactory(staff=True, role=role))
         return client
 
     return login
@@ -40,18 +35,14 @@ def staff_client():
 def outbox() -> dict[str, Notification]:
     """One notification of each kind of interest, by name."""
     patient = PatientFactory()
-
-    def make(channel: str, kind: str, status: str) -> Notification:
-        recipient = patient.address(channel)
-        return Notification.objects.create(
-            patient=patient, channel=channel, kind=kind, recipient=recipient, status=status
-        )
-
+    changed = Kind.DETAILS_CHANGED
     return {
-        "sms_welcome_sent": make("sms", Kind.WELCOME, Status.SENT),
-        "email_welcome_failed": make("email", Kind.WELCOME, Status.FAILED),
-        "sms_changed_pending": make("sms", Kind.DETAILS_CHANGED, Status.PENDING),
-        "email_changed_skipped": make("email", Kind.DETAILS_CHANGED, Status.SKIPPED),
+        "sms_welcome_sent": NotificationFactory(patient=patient, sent=True),
+        "email_welcome_failed": NotificationFactory(patient=patient, email=True, failed=True),
+        "sms_changed_pending": NotificationFactory(patient=patient, kind=changed, pending=True),
+        "email_changed_skipped": NotificationFactory(
+            patient=patient, kind=changed, email=True, skipped=True
+        ),
     }
 
 
@@ -167,8 +158,7 @@ def test_the_celery_task_results_page_loads(admin_client):
 
 
 def test_nobody_deletes_from_the_outbox(admin_client):
-    patient = patient_create(name="Ann Lee", email="ann@example.com", phone="+15550101234")
-    notification = Notification.objects.get(patient=patient)
+    notification = NotificationFactory()
 
     page = admin_client.get(f"{CHANGELIST}{notification.pk}/delete/")
 

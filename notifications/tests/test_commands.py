@@ -1,19 +1,16 @@
 """`manage.py notifications_status`: counts by status and the age of the oldest undelivered."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from notifications.models import Notification
-from patients.tests.factories import PatientFactory
+from notifications.tests.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
-
-Status = Notification.Status
 
 
 def _status() -> tuple[dict[str, int], str]:
@@ -29,16 +26,8 @@ def _status() -> tuple[dict[str, int], str]:
     return counts, oldest_line.removeprefix("oldest undelivered: ")
 
 
-def _notification(status: str, age: timedelta = timedelta(0)) -> Notification:
-    patient = PatientFactory()
-    return Notification.objects.create(
-        patient=patient,
-        channel="sms",
-        kind=Notification.Kind.WELCOME,
-        recipient=patient.phone,
-        status=status,
-        created_at=timezone.now() - age,
-    )
+def _ago(**delta) -> datetime:
+    return timezone.now() - timedelta(**delta)
 
 
 def _seconds(age: str) -> int:
@@ -55,9 +44,9 @@ def test_an_empty_outbox_counts_zero_for_every_status_and_none_undelivered():
 
 
 def test_counts_each_status():
-    for status, n in [(Status.PENDING, 2), (Status.SENT, 3), (Status.FAILED, 1)]:
-        for _ in range(n):
-            _notification(status)
+    NotificationFactory.create_batch(2, pending=True)
+    NotificationFactory.create_batch(3, sent=True)
+    NotificationFactory(failed=True)
 
     counts, _ = _status()
 
@@ -65,10 +54,10 @@ def test_counts_each_status():
 
 
 def test_the_oldest_undelivered_is_the_oldest_pending_in_seconds():
-    _notification(Status.PENDING, age=timedelta(seconds=90))
-    _notification(Status.PENDING, age=timedelta(seconds=10))
-    _notification(Status.SENT, age=timedelta(hours=2))
-    _notification(Status.FAILED, age=timedelta(hours=3))
+    NotificationFactory(pending=True, created_at=_ago(seconds=90))
+    NotificationFactory(pending=True, created_at=_ago(seconds=10))
+    NotificationFactory(sent=True, created_at=_ago(hours=2))
+    NotificationFactory(failed=True, created_at=_ago(hours=3))
 
     _, oldest = _status()
 
@@ -76,8 +65,8 @@ def test_the_oldest_undelivered_is_the_oldest_pending_in_seconds():
 
 
 def test_a_notification_left_sending_counts_as_undelivered():
-    _notification(Status.SENDING, age=timedelta(minutes=10))
-    _notification(Status.PENDING, age=timedelta(seconds=5))
+    NotificationFactory(sending=True, created_at=_ago(minutes=10))
+    NotificationFactory(pending=True, created_at=_ago(seconds=5))
 
     counts, oldest = _status()
 
@@ -86,9 +75,9 @@ def test_a_notification_left_sending_counts_as_undelivered():
 
 
 def test_nothing_pending_or_sending_is_none_undelivered():
-    _notification(Status.SENT, age=timedelta(hours=1))
-    _notification(Status.FAILED, age=timedelta(hours=1))
-    _notification(Status.SKIPPED, age=timedelta(hours=1))
+    NotificationFactory(sent=True, created_at=_ago(hours=1))
+    NotificationFactory(failed=True, created_at=_ago(hours=1))
+    NotificationFactory(skipped=True, created_at=_ago(hours=1))
 
     counts, oldest = _status()
 

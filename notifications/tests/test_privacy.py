@@ -11,7 +11,9 @@ import redis
 
 from notifications.models import Notification
 from notifications.services import notification_deliver, notification_resend
+from notifications.tests.factories import NotificationFactory
 from patients.services import patient_create, patient_update
+from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,8 +89,7 @@ def test_kept_errors_hold_no_addresses(sms_gateway, smtp_server, settings):
 
 def test_the_console_sms_shows_the_first_name_but_no_number(capsys, settings):
     settings.SMS_BACKEND = "console"
-    patient = patient_create(**ANN)
-    notification = Notification.objects.get(patient=patient)
+    notification = NotificationFactory(patient=PatientFactory(**ANN))
 
     outcome = notification_deliver(notification_id=notification.pk)
 
@@ -101,8 +102,9 @@ def test_the_console_sms_shows_the_first_name_but_no_number(capsys, settings):
 
 def test_the_console_email_shows_the_first_name_but_no_address(capsys, settings):
     settings.EMAIL_BACKEND = "notifications.backends.email.ConsoleEmailBackend"
-    patient = patient_create(**ANN, preferred_channel="email")
-    notification = Notification.objects.get(patient=patient)
+    notification = NotificationFactory(
+        patient=PatientFactory(**ANN, prefers_email=True), email=True
+    )
 
     outcome = notification_deliver(notification_id=notification.pk)
 

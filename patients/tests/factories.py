@@ -1,4 +1,8 @@
-"""factory_boy factories for patient records, in the stored (normalized) form."""
+"""factory_boy factories for patient records, in the stored (normalized) form.
+
+A factory-made patient has no notices: a test that needs the welcome notice a creation
+queues calls `patients.services.patient_create` instead.
+"""
 
 import factory
 
@@ -12,3 +16,8 @@ class PatientFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Pat Example{n}")
     email = factory.Sequence(lambda n: f"patient{n}@example.com")
     phone = factory.Sequence(lambda n: f"+1555{n:07d}")
+
+    class Params:
+        prefers_email = factory.Trait(preferred_channel="email")
+        sms_opted_out = factory.Trait(sms_opt_out=True)
+        email_opted_out = factory.Trait(email_opt_out=True)
