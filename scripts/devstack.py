@@ -1,15 +1,18 @@
 """`make run`: prepare the database and run the whole service in the foreground.
 
 Migrates, sets up the roles, collects the admin's static files, (re)sets the demo superuser,
-then runs gunicorn, a Celery worker with beat and, unless REDIS_URL is set, a redis-server
-of its own on a free port. Ctrl-C (or SIGTERM) stops them all; so does any one of them dying.
+then runs the web server (granian), a Celery worker with beat and, unless REDIS_URL is set, a
+redis-server of its own on a free port. The URLs and the demo credentials come last, once all
+are ready. Ctrl-C (or SIGTERM) stops them all; so does any one of them dying.
 """
 
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from scripts.redis_server import RedisServer, RedisUnavailable, find_redis_serve
 # Keep in step with telehealth.settings.VAR_DIR, which reads the secret key generated here.
 VAR = Path(os.environ.get("TELEHEALTH_VAR_DIR") or ROOT / "var")
 # Paths only, never the query string: a search term can be a patient's name.
-ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" %(status)d %(dt_ms).1fms'
 
 
 def say(message: str) -> None:
@@ -36,6 +39,28 @@ def secret_key() -> None:
     if not path.exists():
         path.touch(mode=0o600)
         path.write_text(secrets.token_urlsafe(50))
+
+
+def port_is_free(port: int) -> bool:
+    """Whether the web server could listen on the port. SO_REUSEADDR, as servers set it, so
+    a port that only has connections closing (TIME_WAIT) counts as free."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def demo_credentials(output: str) -> dict[str, str]:
+    """The demo user, password and token from `manage.py demo_user`'s output."""
+    fields = dict(line.split(":", 1) for line in output.splitlines() if ":" in line)
+    return {
+        "user": fields["Demo superuser"].strip(),
+        "password": fields["Password"].strip(),
+        "token": fields["API token"].strip(),
+    }
 
 
 def manage(*args: str, capture: bool = False) -> str:
@@ -62,17 +87,77 @@ def stop_all(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
+def web_server_command(port: int) -> list[str]:
+    """granian serving telehealth/asgi.py (api.serving reads each body, under its deadline,
+    before Django runs). Slow headers are the server's to cut off, at WEB_HEADER_TIMEOUT."""
+    header_timeout_ms = int(float(os.environ.get("WEB_HEADER_TIMEOUT", "10")) * 1000)
+    return [
+        sys.executable, "-m", "granian",
+        "--interface", "asginl",  # ASGI without lifespan: the front needs none
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
+        # HTTP/1 only: in "auto" mode a connection that sends nothing waits, with no timer,
+        # to see which protocol it speaks.
+        "--http", "1",
+        "--http1-header-read-timeout", str(header_timeout_ms),
+        "--loop", "uvloop",
+        "--no-ws",
+        "--respawn-failed-workers",
+        "--workers-kill-timeout", "15",
+        "--access-log",
+        "--access-log-fmt", ACCESS_LOG_FORMAT,
+        "telehealth.asgi:application",
+    ]  # fmt: skip
+
+
+def forward(process: subprocess.Popen, ready: threading.Event, marker: str) -> None:
+    """Copy a child's output to ours, line by line, and note when it says it is ready."""
+    for line in process.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        if marker in line:
+            ready.set()
+
+
+def accepts(port: int) -> bool:
+    """Whether something listens on the port (a probe that leaves no line in the access log)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def banner(base: str, demo: dict[str, str]) -> None:
+    """The URLs and the demo credentials, last, so no start-up noise scrolls them away. The
+    one place anything prints a token: this is a development command on loopback."""
+    say(f"API:           {base}/patients")
+    say(f"Browsable API: {base}/patients (log in at {base}/api-auth/login/)")
+    say(f"Admin:         {base}/admin/")
+    say(f"Demo login:    {demo['user']} / {demo['password']}")
+    say(f"API token:     {demo['token']}")
+    say(f"Try:           curl -H 'Authorization: Bearer {demo['token']}' {base}/patients")
+    say("Ctrl-C stops everything.")
+
+
 def main() -> int:
     VAR.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telehealth.settings")
+    port = int(os.environ.setdefault("PORT", "8000"))
+    # Before anything changes: a second `make run` on a busy port must not reset the demo
+    # password or revoke the running instance's token.
+    if not port_is_free(port):
+        say(f"port {port} is in use (another make run?): nothing was changed.")
+        say("Stop the other one, or choose another port: make run PORT=8001")
+        return 1
     if not os.environ.get("DJANGO_SECRET_KEY"):
         secret_key()  # the settings read it from the file
-    port = os.environ.setdefault("PORT", "8000")
 
     manage("migrate", "--noinput")
     manage("setup_roles")
     manage("collectstatic", "--noinput", "--verbosity", "0")
-    demo = manage("demo_user", capture=True)
+    demo = demo_credentials(manage("demo_user", capture=True))
 
     redis = None
     if os.environ.get("REDIS_URL"):
@@ -88,14 +173,6 @@ def main() -> int:
         os.environ["REDIS_URL"] = redis.start()
         say(f"Redis: {os.environ['REDIS_URL']} (redis-server {origin})")
 
-    base = f"http://127.0.0.1:{port}"
-    print(demo, end="", flush=True)
-    say(f"API:           {base}/patients")
-    say(f"Browsable API: {base}/patients (log in at {base}/api-auth/login/)")
-    say(f"Admin:         {base}/admin/")
-    say("Try:           curl -H 'Authorization: Bearer <API token>' " + f"{base}/patients")
-    say("Ctrl-C stops everything.")
-
     processes: list[subprocess.Popen] = []
     stopping = False
 
@@ -105,53 +182,44 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    base = f"http://127.0.0.1:{port}"
+    worker_ready = threading.Event()
     try:
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "telehealth.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    os.environ.get("WEB_CONCURRENCY", "2"),
-                    "--access-logfile",
-                    "-",
-                    "--access-logformat",
-                    ACCESS_LOG_FORMAT,
-                    # One per user in ~/.gunicorn by default: two stacks would fight over it.
-                    "--no-control-socket",
-                ],
-                cwd=ROOT,
-            )
+        processes.append(subprocess.Popen(web_server_command(port), cwd=ROOT))
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "--app",
+                "telehealth",
+                "worker",
+                "--beat",
+                "--schedule",
+                str(VAR / "celerybeat-schedule"),
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                os.environ.get("CELERY_CONCURRENCY", "2"),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "--app",
-                    "telehealth",
-                    "worker",
-                    "--beat",
-                    "--schedule",
-                    str(VAR / "celerybeat-schedule"),
-                    "--loglevel",
-                    "INFO",
-                    "--concurrency",
-                    os.environ.get("CELERY_CONCURRENCY", "2"),
-                ],
-                cwd=ROOT,
-            )
-        )
+        processes.append(worker)
+        threading.Thread(
+            target=forward, args=(worker, worker_ready, " ready."), daemon=True
+        ).start()
+        shown = False
         while not stopping:
             exited = [p for p in processes if p.poll() is not None]
             if exited:
                 say(f"{' '.join(exited[0].args[2:4])} exited ({exited[0].returncode}); stopping")
                 return 1
+            if not shown and worker_ready.is_set() and accepts(port):
+                banner(base, demo)
+                shown = True
             time.sleep(0.2)
         say("stopping")
         return 0

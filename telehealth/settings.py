@@ -151,6 +151,11 @@ STORAGES = {
 
 # Requests larger than this get a JSON 413 (api.middleware); forms use the same limit.
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
+# The web server's front (api.serving, telehealth/asgi.py): a body not received within this
+# many seconds gets a JSON 408 and its connection closed; the app runs in this many threads
+# per web process. WEB_HEADER_TIMEOUT, for the headers, is the server's own (devstack.py).
+WEB_BODY_TIMEOUT = env_float("WEB_BODY_TIMEOUT", 10.0)
+WEB_THREADS = env_int("WEB_THREADS", 8)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 REST_FRAMEWORK = {

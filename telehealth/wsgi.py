@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn: `gunicorn telehealth.wsgi`."""
+"""The WSGI application, for any WSGI server; `make run` serves it through telehealth/asgi.py."""
 
 import os
 

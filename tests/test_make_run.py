@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -62,10 +63,8 @@ def _raw(port: int, payload: bytes) -> bytes:
     return b"".join(chunks)
 
 
-@pytest.fixture
-def stack(tmp_path):
-    """scripts/devstack.py (what `make run` runs) on a free port, with its own files."""
-    port = free_port()
+def _stack_env(tmp_path: Path, port: int) -> dict:
+    """What `make run` sees: its own files under tmp_path, no Redis or secret key given."""
     env = {
         **os.environ,
         "PORT": str(port),
@@ -77,6 +76,14 @@ def stack(tmp_path):
     }
     env.pop("REDIS_URL", None)
     env.pop("DJANGO_SECRET_KEY", None)
+    return env
+
+
+@pytest.fixture
+def stack(tmp_path):
+    """scripts/devstack.py (what `make run` runs) on a free port, with its own files."""
+    port = free_port()
+    env = _stack_env(tmp_path, port)
     log = tmp_path / "stack.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -149,3 +156,48 @@ def test_make_run_serves_the_api_admin_css_and_stops_everything_on_ctrl_c(stack)
 
     assert not _accepts(port)
     assert not _accepts(redis_port)
+
+
+def _demo_account(database: Path) -> tuple:
+    with sqlite3.connect(database) as db:
+        password = db.execute("SELECT password FROM auth_user WHERE username = 'demo'").fetchone()
+        tokens = db.execute("SELECT digest FROM knox_authtoken ORDER BY digest").fetchall()
+    return password, tokens
+
+
+def test_a_second_make_run_on_a_busy_port_stops_before_changing_anything(tmp_path):
+    port = free_port()
+    env = {**_stack_env(tmp_path, port), "DJANGO_SECRET_KEY": "test-only-not-secret"}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    subprocess.run([*manage, "demo_user"], cwd=ROOT, env=env, check=True, capture_output=True)
+    before = _demo_account(tmp_path / "db.sqlite3")
+
+    with socket.socket() as running:  # the first make run's web server
+        running.bind(("127.0.0.1", port))
+        running.listen()
+        second = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "devstack.py")],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    assert second.returncode != 0
+    assert f"port {port} is in use" in second.stdout
+    assert "nothing was changed" in second.stdout
+    assert _demo_account(tmp_path / "db.sqlite3") == before  # same password, token not revoked
+    assert before[0] is not None
+    assert before[1]
+
+
+def test_the_credentials_come_last_with_the_real_token_in_the_curl_line(stack):
+    _, port, log = stack
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    banner_start = next(i for i, line in enumerate(lines) if "[make run] API:" in line)
+    token = re.search(r"API token:\s+(\w+)", log.read_text()).group(1)
+
+    assert any(" ready." in line for line in lines[:banner_start])  # after the worker's noise
+    assert f"curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{port}/patients" in (
+        log.read_text()
+    )
+    assert sum(token in line for line in lines) == 2  # the token line and the curl line only

@@ -1,0 +1,191 @@
+"""The web server's front: an ASGI app that reads each request whole, under a deadline, on the
+server's event loop, and only then runs the WSGI application in a thread.
+
+A client that sends its headers or body slowly costs the event loop a waiting task, never a
+thread, so a few dozen of them cannot starve everyone else (as they do sync workers). The web
+server (granian, see scripts/devstack.py) cuts off slow headers itself; a body not received
+within the deadline gets a JSON 408 and the connection is closed. Nothing here answers with an
+HTML or plain-text page: every answer of its own is the API's JSON error shape.
+"""
+
+import asyncio
+import io
+import json
+import logging
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote_to_bytes
+
+# Method and path only: a query string can hold a patient's name.
+logger = logging.getLogger(__name__)
+
+_CLOSE = (b"connection", b"close")
+
+
+class WSGIFront:
+    """ASGI -> WSGI with the body read first: `WSGIFront(wsgi_app, threads=8, ...)`."""
+
+    def __init__(self, wsgi_app, *, threads: int, body_timeout: float, max_body: int):
+        self.app = wsgi_app
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
+        self.body_timeout = body_timeout
+        self.max_body = max_body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return  # no websockets or lifespan: granian runs this as `asginl`
+        environ, length, chunked = _environ(scope)
+        if length is not None and not length.isdigit():
+            return await _json(send, 400, {"error": "Invalid Content-Length header"})
+        if length is not None and int(length) > self.max_body:
+            return await _json(send, 413, self._too_large())
+        body = b""
+        if chunked or (length or "0") != "0":
+            try:
+                body = await self._read_body(receive)
+            except TimeoutError:
+                logger.info("%s %s: body not received in time", scope["method"], scope["path"])
+                return await _json(send, 408, {"error": "Request body not received in time"})
+            except _TooLarge:
+                return await _json(send, 413, self._too_large())
+            except _Disconnected:
+                return
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+
+        loop = asyncio.get_running_loop()
+        try:
+            status, headers, first, rest = await loop.run_in_executor(
+                self.executor, self._call_app, environ
+            )
+        except Exception:
+            # Django answers its own errors; this is the WSGI call itself failing.
+            logger.exception("%s %s: the application raised", scope["method"], scope["path"])
+            return await _json(send, 500, {"error": "Internal server error"})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if rest is None:
+            await send({"type": "http.response.body", "body": first})
+            return
+        try:  # a streamed response (a static file): pull each chunk in the thread pool
+            chunk = first
+            while chunk is not None:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                chunk = await loop.run_in_executor(self.executor, next, rest, None)
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            if hasattr(rest, "close"):
+                await loop.run_in_executor(self.executor, rest.close)
+
+    async def _read_body(self, receive) -> bytes:
+        parts, size = [], 0
+        async with asyncio.timeout(self.body_timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise _Disconnected()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body:
+                    raise _TooLarge()
+                parts.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(parts)
+
+    def _too_large(self) -> dict:
+        return {"error": f"Request body too large (limit {self.max_body} bytes)"}
+
+    def _call_app(self, environ):
+        started = {}
+
+        def start_response(status, headers, exc_info=None):
+            started["status"] = int(status.split(" ", 1)[0])
+            started["headers"] = [
+                (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers
+            ]
+            return _no_write
+
+        result = self.app(environ, start_response)
+        if isinstance(result, list | tuple):
+            return started["status"], started["headers"], b"".join(result), None
+        rest = iter(result)
+        first = next(rest, b"")  # an app may call start_response with its first chunk
+        return started["status"], started["headers"], first, _Closing(rest, result)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
+
+class _Closing:
+    """An app's response iterator that keeps the response's close() (WSGI's contract)."""
+
+    def __init__(self, iterator, result):
+        self.iterator = iterator
+        self.result = result
+
+    def __next__(self):
+        return next(self.iterator)
+
+    def close(self):
+        if hasattr(self.result, "close"):
+            self.result.close()
+
+
+def _no_write(data):
+    raise NotImplementedError("write() is not supported: return the body instead")
+
+
+def _environ(scope) -> tuple[dict, str | None, bool]:
+    """The WSGI environ of an ASGI HTTP scope (PEP 3333: headers as latin-1 text), with the
+    request's Content-Length and whether its body is chunked."""
+    server = scope.get("server") or ("127.0.0.1", 80)
+    client = scope.get("client") or ("", 0)
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    environ = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": scope.get("root_path", ""),
+        "PATH_INFO": unquote_to_bytes(raw_path.split(b"?", 1)[0]).decode("latin-1"),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1]),
+        "REMOTE_ADDR": client[0],
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    length, chunked = None, False
+    for raw_name, raw_value in scope["headers"]:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        if name == "content-length":
+            length = value.strip()
+        elif name == "transfer-encoding":
+            # The body is read whole here, so the application sees a plain Content-Length.
+            chunked = "chunked" in value.lower()
+        elif name == "content-type":
+            environ["CONTENT_TYPE"] = value
+        else:
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if key in environ:
+                value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
+            environ[key] = value
+    environ.setdefault("HTTP_HOST", f"{server[0]}:{server[1]}")
+    return environ, length, chunked
+
+
+async def _json(send, status: int, payload: dict) -> None:
+    body = json.dumps(payload).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        _CLOSE,
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
