@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format setup clean bench-notifications
+.PHONY: run test lint format setup clean bench-notifications bench-faults
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ test: $(STAMP)
 # One Celery worker (console backends) drains 10,000 pending notifications; prints the rate.
 bench-notifications: $(STAMP)
 	$(BIN)/python bench/notifications.py
+
+# Slow clients, a frozen Redis and recovery after an outage, with the real parts; prints figures.
+bench-faults: $(STAMP)
+	$(BIN)/python bench/faults.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

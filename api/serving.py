@@ -4,7 +4,8 @@ server's event loop, and only then runs the WSGI application in a thread.
 A client that sends its headers or body slowly costs the event loop a waiting task, never a
 thread, so a few dozen of them cannot starve everyone else (as they do sync workers). The web
 server (granian, see scripts/devstack.py) cuts off slow headers itself; a body not received
-within the deadline gets a JSON 408 and the connection is closed. Nothing here answers with an
+within the deadline gets a JSON 408 and the connection is closed, and a process with more
+requests waiting for a thread than it can take answers a JSON 503. Nothing here answers with an
 HTML or plain-text page: every answer of its own is the API's JSON error shape.
 """
 
@@ -25,11 +26,17 @@ _CLOSE = (b"connection", b"close")
 class WSGIFront:
     """ASGI -> WSGI with the body read first: `WSGIFront(wsgi_app, threads=8, ...)`."""
 
-    def __init__(self, wsgi_app, *, threads: int, body_timeout: float, max_body: int):
+    def __init__(
+        self, wsgi_app, *, threads: int, body_timeout: float, max_body: int, max_waiting: int
+    ):
         self.app = wsgi_app
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wsgi")
         self.body_timeout = body_timeout
         self.max_body = max_body
+        # Requests read and waiting for a thread, past which the process is overloaded and
+        # says so (503) rather than queue without end. Counted on the event loop's one thread.
+        self.max_waiting = max_waiting
+        self.waiting = 0
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -53,28 +60,34 @@ class WSGIFront:
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
 
+        if self.waiting >= self.max_waiting:
+            logger.warning("%s %s: overloaded, answered 503", scope["method"], scope["path"])
+            return await _json(
+                send, 503, {"error": "Server busy, try again shortly"}, retry_after=1
+            )
         loop = asyncio.get_running_loop()
+        self.waiting += 1
         try:
-            status, headers, first, rest = await loop.run_in_executor(
+            status, headers, body, rest = await loop.run_in_executor(
                 self.executor, self._call_app, environ
             )
         except Exception:
             # Django answers its own errors; this is the WSGI call itself failing.
             logger.exception("%s %s: the application raised", scope["method"], scope["path"])
             return await _json(send, 500, {"error": "Internal server error"})
+        finally:
+            self.waiting -= 1
         await send({"type": "http.response.start", "status": status, "headers": headers})
         if rest is None:
-            await send({"type": "http.response.body", "body": first})
+            await send({"type": "http.response.body", "body": body})
             return
-        try:  # a streamed response (a static file): pull each chunk in the thread pool
-            chunk = first
-            while chunk is not None:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                chunk = await loop.run_in_executor(self.executor, next, rest, None)
+        try:  # a streamed response (a static file): pulled in blocks, in the thread pool
+            while body:
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+                body = await loop.run_in_executor(self.executor, _next_block, rest)
             await send({"type": "http.response.body", "body": b""})
         finally:
-            if hasattr(rest, "close"):
-                await loop.run_in_executor(self.executor, rest.close)
+            await loop.run_in_executor(self.executor, rest.close)
 
     async def _read_body(self, receive) -> bytes:
         parts, size = [], 0
@@ -105,11 +118,18 @@ class WSGIFront:
             return _no_write
 
         result = self.app(environ, start_response)
-        if isinstance(result, list | tuple):
-            return started["status"], started["headers"], b"".join(result), None
-        rest = iter(result)
-        first = next(rest, b"")  # an app may call start_response with its first chunk
-        return started["status"], started["headers"], first, _Closing(rest, result)
+        if not getattr(result, "streaming", False):
+            # The whole answer, and its close() (Django's request_finished: the database
+            # connection's end of request), in the thread that ran the request.
+            try:
+                body = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+            return started["status"], started["headers"], body, None
+        rest = _Closing(iter(result), result)
+        # An app may call start_response only with its first chunk.
+        return started["status"], started["headers"], _next_block(rest), rest
 
 
 class _TooLarge(Exception):
@@ -133,6 +153,21 @@ class _Closing:
     def close(self):
         if hasattr(self.result, "close"):
             self.result.close()
+
+
+# Django streams a file 8 KB at a time; a hop to the thread pool for each would cost more.
+_BLOCK = 256 * 1024
+
+
+def _next_block(rest: _Closing) -> bytes:
+    """The next chunks of a streamed response, up to _BLOCK bytes (b"" at the end)."""
+    parts, size = [], 0
+    for chunk in rest.iterator:
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= _BLOCK:
+            break
+    return b"".join(parts)
 
 
 def _no_write(data):
@@ -164,6 +199,11 @@ def _environ(scope) -> tuple[dict, str | None, bool]:
     length, chunked = None, False
     for raw_name, raw_value in scope["headers"]:
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        if "_" in name:
+            # "X_Forwarded_For" would become HTTP_X_FORWARDED_FOR too, beside the proxy's
+            # real header: a client could forge its address (and dodge the login limit).
+            # Dropped, as Django's runserver and nginx do.
+            continue
         if name == "content-length":
             length = value.strip()
         elif name == "transfer-encoding":
@@ -180,12 +220,14 @@ def _environ(scope) -> tuple[dict, str | None, bool]:
     return environ, length, chunked
 
 
-async def _json(send, status: int, payload: dict) -> None:
+async def _json(send, status: int, payload: dict, retry_after: int | None = None) -> None:
     body = json.dumps(payload).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         _CLOSE,
     ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -33,10 +33,11 @@ def _publisher() -> ThreadPoolExecutor:
 
 
 class _Batch:
-    def __init__(self, task_name: str, ids: list[str], retry_policy: dict):
+    def __init__(self, task_name: str, ids: list[str], retry_policy: dict, countdown):
         self.task_name = task_name
         self.ids = ids
         self.retry_policy = retry_policy
+        self.countdown = countdown
         self.published: list[str] = []
         self.abandoned = threading.Event()
 
@@ -45,19 +46,31 @@ class _Batch:
             if self.abandoned.is_set():
                 return  # the caller stopped waiting: the rest are left to the sweep
             current_app.send_task(
-                self.task_name, args=[task_id], retry=True, retry_policy=self.retry_policy
+                self.task_name,
+                args=[task_id],
+                countdown=self.countdown,
+                retry=True,
+                retry_policy=self.retry_policy,
             )
             self.published.append(task_id)
 
 
-def publish(task_name: str, ids: list[str], *, timeout: float, retry_policy: dict) -> list[str]:
-    """Publish one `task_name` message per id; return the ids that were not published.
+def publish(
+    task_name: str,
+    ids: list[str],
+    *,
+    timeout: float,
+    retry_policy: dict,
+    countdown: float | None = None,
+) -> list[str]:
+    """Publish one `task_name` message per id (to run `countdown` seconds from now, if given);
+    return the ids that were not published.
 
     Never raises: a broker that is down or hung only means ids come back unpublished.
     """
     if not ids:
         return []
-    batch = _Batch(task_name, ids, retry_policy)
+    batch = _Batch(task_name, ids, retry_policy, countdown)
     future = _publisher().submit(batch.run)
     try:
         future.result(timeout=timeout)

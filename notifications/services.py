@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -38,6 +38,8 @@ SUBJECTS = {
     Notification.Kind.DETAILS_CHANGED: "Your details at {clinic} were changed",
 }
 FINAL_STATUSES = (Status.SENT, Status.FAILED, Status.SKIPPED)
+UNSENT = (Status.PENDING, Status.SENDING)
+WITHDRAWN_REASON = "consent withdrawn during a send"
 DELIVER_TASK = "notifications.tasks.notification_deliver_task"
 
 
@@ -105,7 +107,8 @@ def notifications_cancel(*, patient_id, channel: str, address: str) -> int:
     consent. One a worker is sending now cannot be called back, but it is never tried again.
     Returns how many were skipped."""
     notices = Notification.objects.filter(patient_id=patient_id, channel=channel, recipient=address)
-    notices.filter(status=Status.SENDING).update(withdrawn=True)
+    # One statement marks both, so a claim made in between still finds the mark.
+    notices.filter(status__in=UNSENT).update(withdrawn=True)
     return notices.filter(status=Status.PENDING).update(
         status=Status.SKIPPED, last_error=_refusal_reason(channel), updated_at=timezone.now()
     )
@@ -153,6 +156,7 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
     pending = Notification.objects.filter(
         pk=notification_id,
         status=Status.PENDING,
+        withdrawn=False,
         next_attempt_at__lte=timezone.now() + timedelta(seconds=1),
     )
     notification = pending.first()
@@ -186,22 +190,18 @@ def notification_deliver(*, notification_id) -> DeliveryOutcome:
             logger.error("notification %s: %s", notification.pk, error)
         if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
             return _finish(notification, Status.FAILED, error=error)
-        claim = Notification.objects.filter(pk=notification.pk, status=Status.SENDING)
-        if _skip_if_withdrawn(claim):
-            return DeliveryOutcome(status=Status.SKIPPED)
         delay = _backoff(notification.attempts)
-        claim.update(
-            status=Status.PENDING,
-            last_error=error,
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
-            updated_at=timezone.now(),
-        )
+        claim = Notification.objects.filter(pk=notification.pk, status=Status.SENDING)
+        _release(claim, error=error, next_attempt_at=timezone.now() + timedelta(seconds=delay))
+        if not Notification.objects.filter(pk=notification.pk, status=Status.PENDING).exists():
+            return DeliveryOutcome(status=Status.SKIPPED)  # consent withdrawn meanwhile
         logger.info(
             "notification %s attempt %s failed, retrying in %.1fs",
             notification.pk,
             notification.attempts,
             delay,
         )
+        _enqueue([notification.pk], countdown=delay)
         return DeliveryOutcome(status=Status.PENDING, retry_in=delay)
     return _finish(notification, Status.SENT)
 
@@ -219,14 +219,13 @@ def notifications_sweep() -> int:
     # A dead worker's claim: make the row claimable again (it is due: its next_attempt_at
     # came before the claim), unless it has used up its attempts, dying each time.
     abandoned = Notification.objects.filter(status=Status.SENDING, claimed_at__lt=stale)
-    _skip_if_withdrawn(abandoned)
-    abandoned.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS).update(
+    abandoned.filter(attempts__gte=settings.NOTIFICATION_MAX_ATTEMPTS, withdrawn=False).update(
         status=Status.FAILED, last_error="worker lost during every attempt", updated_at=now
     )
-    abandoned.update(status=Status.PENDING, updated_at=now)
+    _release(abandoned)
     due = list(
         Notification.objects.filter(status=Status.PENDING)
-        .filter(Q(unpublished=True) | Q(next_attempt_at__lt=stale))
+        .filter(Q(unpublished=True, next_attempt_at__lte=now) | Q(next_attempt_at__lt=stale))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[: settings.NOTIFICATION_SWEEP_BATCH]
     )
@@ -244,13 +243,17 @@ def _refusal_reason(channel: str) -> str:
     return f"patient opted out of {channel}"
 
 
-def _skip_if_withdrawn(sending: QuerySet[Notification]) -> int:
-    """Skip the claimed notices whose consent was withdrawn during their send, instead of
-    trying them again."""
-    return sending.filter(withdrawn=True).update(
-        status=Status.SKIPPED,
-        last_error="consent withdrawn during a send",
+def _release(claims: QuerySet[Notification], error: str | None = None, **fields) -> None:
+    """Give claimed notices back to be tried again, in one statement: `pending`, or `skipped`
+    where consent was withdrawn during the send (checked in the same UPDATE, so a withdrawal
+    cannot slip in between)."""
+    withdrawn = Q(withdrawn=True)
+    kept_error = Value(error) if error is not None else F("last_error")
+    fields["last_error"] = Case(When(withdrawn, then=Value(WITHDRAWN_REASON)), default=kept_error)
+    claims.update(
+        status=Case(When(withdrawn, then=Value(Status.SKIPPED)), default=Value(Status.PENDING)),
         updated_at=timezone.now(),
+        **fields,
     )
 
 
@@ -301,15 +304,16 @@ def _enqueue_on_commit(ids: list) -> None:
         transaction.on_commit(lambda: _enqueue(ids), robust=True)
 
 
-def _enqueue(ids: list) -> None:
+def _enqueue(ids: list, countdown: float | None = None) -> None:
     """Publish one delivery task per id, waiting NOTIFICATION_PUBLISH_TIMEOUT at most in all.
     A broker that is down or hung loses nothing and fails no request: the rows it did not
-    take stay pending, marked for the next sweep."""
+    take stay pending, marked for the first sweep once they are due."""
     unpublished = publish(
         DELIVER_TASK,
         [str(notification_id) for notification_id in ids],
         timeout=settings.NOTIFICATION_PUBLISH_TIMEOUT,
         retry_policy=settings.NOTIFICATION_PUBLISH_RETRY,
+        countdown=countdown,
     )
     if unpublished:
         Notification.objects.filter(pk__in=unpublished, status=Status.PENDING).update(

@@ -14,15 +14,12 @@ from notifications.services import notification_deliver, notifications_sweep
     store_errors_even_if_ignored=True,
 )
 def notification_deliver_task(notification_id: str) -> str:
-    """Deliver one notification; a transient failure comes back after its backoff.
+    """Deliver one notification (the service publishes its retry after a transient failure).
 
     acks_late with reject_on_worker_lost: a worker killed mid-send leaves the message to be
     delivered again, and the row's claim keeps a second copy from sending twice.
     """
-    outcome = notification_deliver(notification_id=notification_id)
-    if outcome.retry_in is not None:
-        notification_deliver_task.apply_async(args=[notification_id], countdown=outcome.retry_in)
-    return outcome.status
+    return notification_deliver(notification_id=notification_id).status
 
 
 @shared_task(ignore_result=False)

@@ -16,4 +16,5 @@ application = WSGIFront(
     threads=settings.WEB_THREADS,
     body_timeout=settings.WEB_BODY_TIMEOUT,
     max_body=settings.MAX_REQUEST_BODY_BYTES,
+    max_waiting=settings.WEB_MAX_WAITING,
 )

@@ -1,5 +1,5 @@
 """Settings for the telehealth service. Everything that differs between machines comes from the
-environment; the README's configuration table lists each variable."""
+environment; docs/configuration.md lists each variable."""
 
 from pathlib import Path
 
@@ -156,6 +156,8 @@ MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024)
 # per web process. WEB_HEADER_TIMEOUT, for the headers, is the server's own (devstack.py).
 WEB_BODY_TIMEOUT = env_float("WEB_BODY_TIMEOUT", 10.0)
 WEB_THREADS = env_int("WEB_THREADS", 8)
+# Requests read and waiting for one of those threads, past which a process answers 503.
+WEB_MAX_WAITING = env_int("WEB_MAX_WAITING", 256)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 REST_FRAMEWORK = {

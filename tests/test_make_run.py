@@ -16,19 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from scripts.devstack import accepts
 from scripts.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
-
-
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def _request(url, method="GET", token=None, body=None, raw_headers=None):
@@ -97,7 +90,7 @@ def stack(tmp_path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         text = log.read_text()
-        if "Ctrl-C stops everything" in text and " ready." in text and _accepts(port):
+        if "Ctrl-C stops everything" in text and " ready." in text and accepts(port):
             break
         time.sleep(0.2)
     try:
@@ -154,8 +147,8 @@ def test_make_run_serves_the_api_admin_css_and_stops_everything_on_ctrl_c(stack)
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
 
-    assert not _accepts(port)
-    assert not _accepts(redis_port)
+    assert not accepts(port)
+    assert not accepts(redis_port)
 
 
 def _demo_account(database: Path) -> tuple:

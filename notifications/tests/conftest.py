@@ -12,7 +12,9 @@ import pytest
 import redis
 from django.db import connection
 
+from notifications.tests.factories import NotificationFactory
 from notifications.tests.fakes import SMS_ACCOUNT, SMS_SECRET, SmsGateway, SmtpServer
+from patients.tests.factories import ANN, PatientFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,3 +144,9 @@ def start_worker(transactional_db, test_redis, tmp_path, settings):
     yield start
     for worker in workers:
         worker.stop()
+
+
+@pytest.fixture
+def notification(db):
+    """Ann's welcome SMS, pending."""
+    return NotificationFactory(patient=PatientFactory(**ANN))

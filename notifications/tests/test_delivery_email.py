@@ -8,13 +8,11 @@ from django.utils import timezone
 from notifications.models import Notification
 from notifications.services import notification_deliver
 from notifications.tests.factories import NotificationFactory
-from patients.tests.factories import PatientFactory
+from patients.tests.factories import ANN, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 Status = Notification.Status
-
-ANN = {"name": "Ann Marlowe", "email": "ann@example.com", "phone": "+15550101234"}
 
 
 @pytest.fixture

@@ -9,19 +9,10 @@ import pytest
 from notifications.models import Notification
 from notifications.services import notification_deliver
 from notifications.tests.factories import NotificationFactory
-from patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 Status = Notification.Status
-
-ANN = {"name": "Ann Marlowe", "email": "ann@example.com", "phone": "+15550101234"}
-
-
-@pytest.fixture
-def notification() -> Notification:
-    """Ann's welcome SMS, pending."""
-    return NotificationFactory(patient=PatientFactory(**ANN))
 
 
 def test_deliver_sends_the_sms_once_and_marks_it_sent(notification, sms_gateway, settings):

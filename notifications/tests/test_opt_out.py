@@ -9,14 +9,12 @@ from notifications.services import notification_deliver, notifications_sweep
 from notifications.tests.factories import NotificationFactory
 from patients.models import Patient
 from patients.services import patient_create, patient_update
-from patients.tests.factories import PatientFactory
+from patients.tests.factories import ANN, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 Status = Notification.Status
 Kind = Notification.Kind
-
-ANN = {"name": "Ann Marlowe", "email": "ann@example.com", "phone": "+15550101234"}
 
 
 def _changed(patient: Patient) -> set[tuple[str, str, str]]:
@@ -120,4 +118,14 @@ def test_the_sweep_skips_a_dead_workers_notice_whose_consent_was_withdrawn(sms_g
 
     stuck.refresh_from_db()
     assert stuck.status == Status.SKIPPED
+    assert sms_gateway.total_requests() == 0
+
+
+def test_a_pending_notice_marked_withdrawn_is_never_claimed(sms_gateway):
+    # What a claim sees if it runs between notifications_cancel's two statements.
+    notice = NotificationFactory(patient=PatientFactory(**ANN), withdrawn=True)
+
+    outcome = notification_deliver(notification_id=notice.pk)
+
+    assert outcome.status == "not_claimed"
     assert sms_gateway.total_requests() == 0

@@ -11,14 +11,13 @@ from django.utils import timezone
 from notifications.models import Notification
 from notifications.tests.factories import NotificationFactory
 from patients.models import Patient
-from patients.tests.factories import PatientFactory
+from patients.tests.factories import ANN, PatientFactory
 from patients.tests.pages import walk_pages
 
 pytestmark = pytest.mark.django_db
 
 Kind = Notification.Kind
 
-ANN = {"name": "Ann Marlowe", "email": "ann@example.com", "phone": "+15550101234"}
 FIELDS = {
     "id",
     "channel",

@@ -9,14 +9,12 @@ from django.db import transaction
 from notifications.models import Notification
 from patients.models import Patient
 from patients.services import PatientConflict, patient_create, patient_update
-from patients.tests.factories import PatientFactory
+from patients.tests.factories import ANN, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 Status = Notification.Status
 Kind = Notification.Kind
-
-ANN = {"name": "Ann Marlowe", "email": "ann@example.com", "phone": "+15550101234"}
 
 
 @pytest.fixture

@@ -2,27 +2,22 @@
 retry goes out under the same id (the gateway's idempotency key), and a notice that keeps
 failing, or fails in a way nobody foresaw, ends `failed` instead of stuck `sending`."""
 
+import json
+from datetime import datetime
 from http import HTTPStatus
 
 import pytest
+import redis
 from django.utils import timezone
 
 from notifications.models import Notification
-from notifications.services import notification_deliver
+from notifications.services import notification_deliver, notifications_sweep
 from notifications.tests.factories import NotificationFactory
-from patients.tests.factories import PatientFactory
+from patients.tests.factories import ANN, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
 Status = Notification.Status
-
-ANN = {"name": "Ann Marlowe", "email": "ann@example.com", "phone": "+15550101234"}
-
-
-@pytest.fixture
-def notification() -> Notification:
-    """Ann's welcome SMS, pending."""
-    return NotificationFactory(patient=PatientFactory(**ANN))
 
 
 def test_a_503_leaves_the_notification_pending_with_a_backoff(notification, sms_gateway):
@@ -152,3 +147,38 @@ def test_an_unforeseen_error_is_retried_then_failed_instead_of_stuck_sending(smt
     assert (notification.status, notification.attempts) == (Status.FAILED, 2)
     assert notification.last_error == "unexpected ValueError in delivery"
     assert not smtp_server.delivered
+
+
+def test_a_retry_is_published_to_run_when_its_backoff_ends(notification, sms_gateway, test_redis):
+    queue = redis.Redis.from_url(test_redis.url)
+    queue.delete("celery")
+    sms_gateway.fail_next(HTTPStatus.SERVICE_UNAVAILABLE)
+
+    outcome = notification_deliver(notification_id=notification.pk)
+
+    (raw,) = queue.lrange("celery", 0, -1)
+    message = json.loads(raw)
+    notification.refresh_from_db()
+    assert str(notification.pk) in message["headers"]["argsrepr"]
+    eta = datetime.fromisoformat(message["headers"]["eta"])
+    assert abs((eta - notification.next_attempt_at).total_seconds()) < 5
+    assert outcome.retry_in > 0
+    assert notification.unpublished is False
+
+
+def test_a_retry_the_broker_could_not_take_goes_at_the_first_sweep_once_due(
+    notification, sms_gateway, test_redis
+):
+    sms_gateway.fail_next(HTTPStatus.SERVICE_UNAVAILABLE)
+    port = test_redis.port
+    test_redis.stop()
+    try:
+        notification_deliver(notification_id=notification.pk)
+    finally:
+        test_redis.start(port=port)
+    notification.refresh_from_db()
+    assert (notification.status, notification.unpublished) == (Status.PENDING, True)
+
+    assert notifications_sweep() == 0  # its backoff has not run out yet
+    _backoff_elapses(notification)
+    assert notifications_sweep() == 1

@@ -8,6 +8,10 @@ import factory
 
 from patients.models import Patient
 
+# The patient most tests are about: a name with a first and a last part, and her addresses in
+# their stored form.
+ANN = {"name": "Ann Marlowe", "email": "ann@example.com", "phone": "+15550101234"}
+
 
 class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:

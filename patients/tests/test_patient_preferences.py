@@ -7,11 +7,9 @@ import pytest
 
 from notifications.models import Notification
 from patients.models import Patient
-from patients.tests.factories import PatientFactory
+from patients.tests.factories import ANN, PatientFactory
 
 pytestmark = pytest.mark.django_db
-
-ANN = {"name": "Ann Marlowe", "email": "ann@example.com", "phone": "+15550101234"}
 
 
 def test_a_new_patient_defaults_to_sms_with_no_opt_outs(alice):

@@ -19,10 +19,6 @@ ARTIFACTS = Path(
 )
 PASSWORD = "a long browser-test password"
 
-# Playwright's sync API runs an event loop in this thread, where Django would refuse the
-# database calls the test makes; the live server itself runs in threads of its own.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def pytest_collection_modifyitems(config, items):
     if os.access(CHROMIUM, os.X_OK):
@@ -35,10 +31,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """The browser, for one module's tests. While Playwright runs, its event loop is this
+    thread's, where Django would refuse the database calls the tests make; they are allowed
+    for these modules only (the live server runs in threads of its own)."""
     from playwright.sync_api import sync_playwright
 
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _launched(sync_playwright)
+    finally:
+        if before is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+def _launched(sync_playwright):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
