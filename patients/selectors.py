@@ -4,6 +4,7 @@ import uuid
 
 from django.db.models import Q, QuerySet
 
+from notifications.models import Notification
 from patients.models import Patient
 from patients.validators import looks_like_phone, normalize_phone
 
@@ -41,3 +42,14 @@ def patient_search(queryset: QuerySet[Patient], term: str | None) -> QuerySet[Pa
     return queryset.filter(
         Q(name__icontains=term) | Q(email__icontains=term) | Q(phone__contains=phone_term)
     )
+
+
+def patient_consents_to_resend(notification: Notification) -> bool:
+    """Whether a notice may go again to its recipient: not to an address the patient has now
+    opted out of. A former address keeps the consent given before the change (it is how a
+    hijacked record is noticed), and so does the notice of a deleted patient."""
+    patient = Patient.objects.filter(pk=notification.patient_id).first()
+    if patient is None:
+        return True
+    channel = notification.channel
+    return not (notification.recipient == patient.address(channel) and patient.refuses(channel))

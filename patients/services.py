@@ -152,14 +152,3 @@ def patient_delete(*, patient: Patient, actor: AbstractBaseUser | None = None) -
     patient_id = patient.pk
     patient.delete()
     logger.info("patient %s deleted by user %s", patient_id, _actor_id(actor))
-
-
-def patient_consents_to_resend(notification: Notification) -> bool:
-    """Whether a notice may go again to its recipient: not to an address the patient has now
-    opted out of. A former address keeps the consent given before the change (it is how a
-    hijacked record is noticed), and so does the notice of a deleted patient."""
-    patient = Patient.objects.filter(pk=notification.patient_id).first()
-    if patient is None:
-        return True
-    channel = notification.channel
-    return not (notification.recipient == patient.address(channel) and patient.refuses(channel))

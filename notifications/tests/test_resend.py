@@ -6,6 +6,8 @@ import pytest
 from notifications.models import Notification
 from notifications.services import notification_deliver, notification_resend
 from notifications.tests.factories import NotificationFactory
+from patients.services import patient_update
+from patients.tests.factories import ANN, PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +42,24 @@ def test_a_resent_notification_is_delivered_under_its_new_id(sms_gateway):
     notification_deliver(notification_id=copy.pk)
 
     assert set(sms_gateway.delivered) == {str(original.pk), str(copy.pk)}
+
+
+def test_a_resend_to_an_address_the_patient_has_opted_out_of_is_skipped():
+    patient = PatientFactory(**ANN)
+    sent = NotificationFactory(patient=patient, sent=True)
+    patient_update(patient=patient, data={"sms_opt_out": True})
+
+    copy = notification_resend(notification=sent)
+
+    assert (copy.status, copy.last_error) == (Status.SKIPPED, "patient opted out of sms")
+
+
+def test_a_resend_to_a_former_address_keeps_the_consent_given_before_the_change():
+    patient = PatientFactory(**ANN)
+    sent = NotificationFactory(patient=patient, sent=True)  # to +15550101234
+    patient_update(patient=patient, data={"phone": "+15550109999"})
+    patient_update(patient=patient, data={"sms_opt_out": True})
+
+    copy = notification_resend(notification=sent)
+
+    assert (copy.status, copy.recipient) == (Status.PENDING, "+15550101234")
