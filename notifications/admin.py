@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 
 from notifications.models import Notification
+from notifications.selectors import notifications_search
 from notifications.services import NotificationInProgress, notification_resend
 
 
@@ -19,21 +20,19 @@ class NotificationAdmin(admin.ModelAdmin):
         "sent_at",
     ]
     list_filter = ["status", "channel", "kind", "created_at"]
-    # Through the foreign key: staff look a patient up by what they know of them.
-    search_fields = [
-        "=id",
-        "=patient__id",
-        "recipient",
-        "patient__name",
-        "patient__email",
-        "patient__phone",
-    ]
+    # The search box: staff look a notice up by what they know of the patient (through the
+    # foreign key), by its recipient or by an id; see get_search_results.
+    search_fields = ["recipient"]
+    search_help_text = "A patient's name, email or phone, a recipient, or an id."
     list_select_related = ["patient"]
     ordering = ["-created_at", "-id"]
     date_hierarchy = "created_at"
     show_full_result_count = False
     actions = ["resend"]
     readonly_fields = [field.name for field in Notification._meta.fields]
+
+    def get_search_results(self, request, queryset, search_term):
+        return notifications_search(queryset, search_term), False
 
     def has_add_permission(self, request):
         # Notices come from patient changes (or a resend), never by hand; the add

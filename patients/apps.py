@@ -6,8 +6,11 @@ class PatientsConfig(AppConfig):
     verbose_name = "Patients"
 
     def ready(self):
-        # The outbox asks whoever decides who is told before it resends a notice.
+        # The outbox asks the patient side (which it does not import) before it resends a
+        # notice, and to find the patients a staff search names.
+        from notifications.selectors import patient_search_register
         from notifications.services import resend_consent_register
-        from patients.selectors import patient_consents_to_resend
+        from patients.selectors import patient_consents_to_resend, patient_ids_matching
 
         resend_consent_register(patient_consents_to_resend)
+        patient_search_register(patient_ids_matching)

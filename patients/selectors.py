@@ -53,3 +53,8 @@ def patient_consents_to_resend(notification: Notification) -> bool:
         return True
     channel = notification.channel
     return not (notification.recipient == patient.address(channel) and patient.refuses(channel))
+
+
+def patient_ids_matching(term: str) -> QuerySet:
+    """The ids of the patients a search term names (for other apps' searches)."""
+    return patient_search(Patient.objects.all(), term).values("pk")

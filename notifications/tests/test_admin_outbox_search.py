@@ -16,7 +16,10 @@ def maria():
     return patient
 
 
-@pytest.mark.parametrize("term", ["Lopez", "maria@example", "5550105338", "555 010 5338"])
+@pytest.mark.parametrize(
+    "term",
+    ["Lopez", "maria@example", "5550105338", "555 010 5338", "555-010-5338", "(555) 010-5338"],
+)
 def test_the_outbox_is_searchable_by_the_patients_name_email_or_phone(admin_client, maria, term):
     page = admin_client.get(OUTBOX, {"q": term}).content.decode()
 
@@ -38,4 +41,13 @@ def test_the_link_from_a_patient_page_lists_only_their_notices(admin_client, mar
     page = admin_client.get(OUTBOX, {"patient__id__exact": str(maria.pk)}).content.decode()
 
     assert "+15550105338" in page
+    assert "+15550107777" not in page
+
+
+def test_the_outbox_finds_a_notice_by_its_own_id(admin_client, maria):
+    notice = maria.notifications.get()
+
+    page = admin_client.get(OUTBOX, {"q": str(notice.pk)}).content.decode()
+
+    assert f"/admin/notifications/notification/{notice.pk}/change/" in page
     assert "+15550107777" not in page
