@@ -18,22 +18,29 @@ logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _executor: ThreadPoolExecutor | None = None
-_executor_pid: int | None = None
 
 
 def _publisher() -> ThreadPoolExecutor:
-    # One thread per process, made in that process: an executor inherited through fork (web
-    # and Celery workers fork) has no live thread and would never run anything.
-    global _executor, _executor_pid
+    global _executor
     with _lock:
-        if _executor is None or _executor_pid != os.getpid():
+        if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publisher")
-            _executor_pid = os.getpid()
         return _executor
 
 
+def _forget_after_fork() -> None:
+    # Web and Celery workers fork: the child has none of the parent's threads, and a lock
+    # the parent held at that instant would stay held. Each process makes its own.
+    global _executor, _lock
+    _executor = None
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 class _Batch:
-    def __init__(self, task_name: str, ids: list[str], retry_policy: dict, countdown):
+    def __init__(self, task_name: str, ids: list[str], retry_policy: dict, countdown: float | None):
         self.task_name = task_name
         self.ids = ids
         self.retry_policy = retry_policy
