@@ -4,12 +4,14 @@ Alice is a clinician (all permissions), Bob works the front desk (no delete), Ca
 auditor (read only) and Mallory is a staff user with no role at all.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from redis.exceptions import RedisError
 from rest_framework.test import APIClient
 
 from accounts.services import roles_setup, token_issue
@@ -39,6 +41,9 @@ def _use_test_redis(config) -> None:
         _test_redis, url = None, NO_REDIS_URL
     os.environ["REDIS_URL"] = url  # worker processes started by tests inherit it
     settings.REDIS_URL = settings.CELERY_BROKER_URL = url
+    # The API's rate-limit counters: in the same server's database 1, apart from the broker's
+    # queues, so each test can start them afresh (_fresh_throttle_counters).
+    settings.CACHES["throttle"]["LOCATION"] = url.rsplit("/", 1)[0] + "/1"
     celery_app.conf.broker_url = url
 
 
@@ -68,6 +73,14 @@ def _plain_static_storage(settings):
 def _fresh_cache():
     # Per-process caches outlive a test; the "shared" one is a table, rolled back with the test.
     caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    # Each test starts within every rate limit. Without a test Redis (or with one a test left
+    # stopped) there is nothing to clear, and the throttles let requests through.
+    with contextlib.suppress(RedisError, OSError):
+        caches["throttle"].clear()
 
 
 @pytest.fixture

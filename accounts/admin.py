@@ -4,8 +4,6 @@ from django.contrib import admin
 from knox import admin as knox_admin
 from knox.models import AuthToken
 
-from accounts.forms import ThrottledAdminAuthenticationForm
-
 
 class TokenAdmin(knox_admin.AuthTokenAdmin):
     """Tokens are issued by login or `issue_token`, never in the admin, which would allow
@@ -20,6 +18,6 @@ class TokenAdmin(knox_admin.AuthTokenAdmin):
 admin.site.unregister(AuthToken)
 admin.site.register(AuthToken, TokenAdmin)
 
-
-# The admin's login page counts attempts under the API login's rate limit.
-admin.site.login_form = ThrottledAdminAuthenticationForm
+# The login form, its lockout and second factor are the site's own (accounts.admin_site).
+# TOTP devices are in the admin by django-otp's own registration (Otp_Totp, TOTP devices),
+# with a QR code per device for the authenticator app.

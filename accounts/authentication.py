@@ -1,10 +1,13 @@
-"""Bearer token authentication: django-rest-knox tokens, stored only as hashes."""
+"""Bearer token authentication: django-rest-knox tokens, stored only as hashes; a login's
+token lives on while it is used (TOKEN_IDLE_TIMEOUT), up to TOKEN_MAX_AGE."""
 
 import re
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+from accounts.tokens import login_token_touch
 
 # knox's tokens: hex digits, after an optional prefix of letters, digits, "-" or "_".
 _TOKEN_SHAPE = re.compile(rb"[A-Za-z0-9_-]{1,256}")
@@ -15,12 +18,18 @@ class BearerTokenAuthentication(TokenAuthentication):
 
     knox decodes the token as UTF-8 and looks it up as given, so other bytes would be a 500
     (and a NUL one on PostgreSQL); its tokens are hex, so anything else is simply a wrong token.
+
+    knox's own AUTO_REFRESH would push every token's expiry to TOKEN_TTL from now, shortening
+    an integration's 90-day token as readily as it extends a login's; here only tokens from
+    /auth/login are moved on (accounts.services.login_token_touch).
     """
 
     def authenticate_credentials(self, token: bytes):
         if not _TOKEN_SHAPE.fullmatch(token):
             raise AuthenticationFailed("Invalid token.")
-        return super().authenticate_credentials(token)
+        user, auth_token = super().authenticate_credentials(token)
+        login_token_touch(token=auth_token)
+        return user, auth_token
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -24,8 +24,10 @@ class ApplicationError(Exception):
     status_code = status.HTTP_400_BAD_REQUEST
     message = "Request could not be processed"
 
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | None = None, *, headers: dict[str, str] | None = None):
         super().__init__(message or self.message)
+        # Response headers that go with the refusal (a 412's current ETag).
+        self.headers = headers or {}
 
 
 class ConflictError(ApplicationError):
@@ -34,6 +36,10 @@ class ConflictError(ApplicationError):
 
 class NotFoundError(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
+
+
+class PreconditionFailed(ApplicationError):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
 
 
 def validated(serializer) -> dict:
@@ -67,7 +73,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         # 404s say "message", as the original's did; other refusals say "error".
         key = "message" if isinstance(exc, NotFoundError) else "error"
-        return Response({key: str(exc)}, status=exc.status_code)
+        return Response({key: str(exc)}, status=exc.status_code, headers=exc.headers)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):

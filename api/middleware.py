@@ -1,9 +1,49 @@
-"""Guards that answer hostile requests with a JSON 4xx before any view or database sees them."""
+"""Guards that answer hostile requests with a JSON 4xx before any view or database sees them;
+the request id every log line carries; no caching of what the API and the admin answer."""
 
 from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import JsonResponse
+
+from api.logging import request_id_from, request_id_var
+
+
+class RequestIdMiddleware:
+    """Gives each request an id: the `X-Request-ID` it came with (set by the web server's
+    front, or a proxy) when that is a safe token, else a new one. It is in every log line
+    written while the request is served, and in the response's `X-Request-ID`, so a client's
+    report and the logs meet."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_from(request.META.get("HTTP_X_REQUEST_ID"))
+        request.META["HTTP_X_REQUEST_ID"] = request_id
+        # Kept until the request finishes (api.apps), not only while the middleware runs:
+        # Django logs a 4xx or 5xx after the middleware has answered.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every answer but the static files: the API's and the
+    admin's pages carry patient data and tokens, which no browser or proxy may keep. One rule
+    for all, so a new view cannot forget it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            response["Cache-Control"] = "no-store"
+            # For HTTP/1.0 caches, which know no Cache-Control.
+            response["Pragma"] = "no-cache"
+        return response
 
 
 class RequestGuardMiddleware:

@@ -7,6 +7,11 @@ server (granian, see scripts/devstack.py) cuts off slow headers itself; a body n
 within the deadline gets a JSON 408 and the connection is closed, and a process with more
 requests waiting for a thread than it can take answers a JSON 503. Nothing here answers with an
 HTML or plain-text page: every answer of its own is the API's JSON error shape.
+
+It also writes the access log (the server's own is off): one line per request with its id,
+method, path (never the query string, which can hold a patient's name), status and duration.
+The id is the request's `X-Request-ID` if that is safe, else a new one; the application gets
+the same one (api.middleware.RequestIdMiddleware), and the client gets it back.
 """
 
 import asyncio
@@ -14,11 +19,15 @@ import io
 import json
 import logging
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote_to_bytes
 
+from api.logging import request_id_from, request_id_var
+
 # Method and path only: a query string can hold a patient's name.
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("api.access")
 
 _CLOSE = (b"connection", b"close")
 
@@ -41,7 +50,38 @@ class WSGIFront:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return  # no websockets or lifespan: granian runs this as `asginl`
+        started = time.perf_counter()
+        request_id = request_id_from(_header(scope, b"x-request-id"))
+        log = {"extra": {"request_id": request_id}}
+        status = 499  # nginx's "client closed request": no answer was sent
+
+        async def send_with_id(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = message.get("headers", [])
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    headers = [*headers, (b"x-request-id", request_id.encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self._serve(scope, receive, send_with_id, request_id, log)
+        finally:
+            access_logger.info(
+                '%s "%s %s" %d %.1fms',
+                (scope.get("client") or ("-",))[0],
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                **log,
+            )
+
+    async def _serve(self, scope, receive, send, request_id: str, log: dict):
         environ, length, chunked = _environ(scope)
+        # The same id for the application, whatever (unsafe) one the request came with.
+        environ["HTTP_X_REQUEST_ID"] = request_id
         if length is not None and not length.isdigit():
             return await _json(send, 400, {"error": "Invalid Content-Length header"})
         if length is not None and int(length) > self.max_body:
@@ -51,7 +91,9 @@ class WSGIFront:
             try:
                 body = await self._read_body(receive)
             except TimeoutError:
-                logger.info("%s %s: body not received in time", scope["method"], scope["path"])
+                logger.info(
+                    "%s %s: body not received in time", scope["method"], scope["path"], **log
+                )
                 return await _json(send, 408, {"error": "Request body not received in time"})
             except _TooLarge:
                 return await _json(send, 413, self._too_large())
@@ -61,7 +103,7 @@ class WSGIFront:
         environ["CONTENT_LENGTH"] = str(len(body))
 
         if self.waiting >= self.max_waiting:
-            logger.warning("%s %s: overloaded, answered 503", scope["method"], scope["path"])
+            logger.warning("%s %s: overloaded, answered 503", scope["method"], scope["path"], **log)
             return await _json(
                 send, 503, {"error": "Server busy, try again shortly"}, retry_after=1
             )
@@ -69,11 +111,11 @@ class WSGIFront:
         self.waiting += 1
         try:
             status, headers, body, rest = await loop.run_in_executor(
-                self.executor, self._call_app, environ
+                self.executor, _with_request_id, request_id, self._call_app, environ
             )
         except Exception:
             # Django answers its own errors; this is the WSGI call itself failing.
-            logger.exception("%s %s: the application raised", scope["method"], scope["path"])
+            logger.exception("%s %s: the application raised", scope["method"], scope["path"], **log)
             return await _json(send, 500, {"error": "Internal server error"})
         finally:
             self.waiting -= 1
@@ -84,10 +126,12 @@ class WSGIFront:
         try:  # a streamed response (a static file): pulled in blocks, in the thread pool
             while body:
                 await send({"type": "http.response.body", "body": body, "more_body": True})
-                body = await loop.run_in_executor(self.executor, _next_block, rest)
+                body = await loop.run_in_executor(
+                    self.executor, _with_request_id, request_id, _next_block, rest
+                )
             await send({"type": "http.response.body", "body": b""})
         finally:
-            await loop.run_in_executor(self.executor, rest.close)
+            await loop.run_in_executor(self.executor, _with_request_id, request_id, rest.close)
 
     async def _read_body(self, receive) -> bytes:
         parts, size = [], 0
@@ -132,6 +176,17 @@ class WSGIFront:
         return started["status"], started["headers"], _next_block(rest), rest
 
 
+def _with_request_id(request_id: str, function, *args):
+    """Call the function with the request's id in this thread's logging context: the lines
+    logged outside the application's middleware (Django logs a 4xx after it has answered, a
+    response's close() ends the request) carry it too."""
+    token = request_id_var.set(request_id)
+    try:
+        return function(*args)
+    finally:
+        request_id_var.reset(token)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -172,6 +227,13 @@ def _next_block(rest: _Closing) -> bytes:
 
 def _no_write(data):
     raise NotImplementedError("write() is not supported: return the body instead")
+
+
+def _header(scope, name: bytes) -> str | None:
+    for raw_name, raw_value in scope["headers"]:
+        if raw_name.lower() == name:
+            return raw_value.decode("latin-1")
+    return None
 
 
 def _environ(scope) -> tuple[dict, str | None, bool]:

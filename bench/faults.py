@@ -13,6 +13,7 @@ A benchmark, not a test: the figures depend on the machine and what else it runs
 
 import json
 import os
+import secrets
 import socket
 import sqlite3
 import statistics
@@ -101,7 +102,10 @@ def main() -> int:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",
-        "DJANGO_SECRET_KEY": "bench-only-not-secret",
+        # Generated: a start-up without DJANGO_DEBUG refuses a weak key.
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        # Plain HTTP on loopback, as `make run` serves.
+        "DJANGO_HTTPS": "0",
         "REDIS_URL": redis_url,
     }
     manage = [sys.executable, str(ROOT / "manage.py")]

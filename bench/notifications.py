@@ -11,6 +11,7 @@ Prints notifications per second. A benchmark, not a test: figures vary between m
 
 import argparse
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,8 @@ def main() -> int:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "telehealth.settings",
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only"),
+        # Generated: a start-up without DJANGO_DEBUG refuses a weak key.
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
         "DATABASE_URL": f"sqlite:///{WORK / 'bench.sqlite3'}",
         "REDIS_URL": redis_server.start(),
         "SMS_BACKEND": "console",

@@ -2,13 +2,21 @@
 
 from django.contrib import admin, messages
 
+from audit.mixins import AuditedAdminMixin
 from notifications.models import Notification
 from notifications.selectors import notifications_search
-from notifications.services import NotificationInProgress, notification_resend
+from notifications.services import (
+    NotificationErased,
+    NotificationInProgress,
+    notification_resend,
+)
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # Notices show a patient's first name and address: each page is recorded with the ids of
+    # the patients its notices are about.
+    audit_patient_field = "patient_ref"
     list_display = [
         "created_at",
         "patient",
@@ -50,17 +58,25 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend the selected notifications", permissions=["resend"])
     def resend(self, request, queryset):
-        resent = in_progress = 0
+        resent = in_progress = erased = 0
         for notification in queryset.select_related("patient"):
             try:
                 notification_resend(notification=notification, actor=request.user)
                 resent += 1
             except NotificationInProgress:
                 in_progress += 1
+            except NotificationErased:
+                erased += 1
         self.message_user(request, f"{resent} notification(s) queued again.", messages.SUCCESS)
         if in_progress:
             self.message_user(
                 request,
                 f"{in_progress} still on their way were left alone: resend them once done.",
+                messages.WARNING,
+            )
+        if erased:
+            self.message_user(
+                request,
+                f"{erased} whose recipient was erased (retention period) cannot be resent.",
                 messages.WARNING,
             )

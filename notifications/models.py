@@ -14,6 +14,10 @@ class Channel(models.TextChoices):
     EMAIL = "email", "Email"
 
 
+# What an erased personal field of a notice reads.
+ERASED = "[erased]"
+
+
 class Notification(models.Model):
     """A message to a patient. Its id is the idempotency key the gateways see."""
 
@@ -37,6 +41,9 @@ class Notification(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.SET_NULL, null=True, related_name="notifications"
     )
+    # The same patient's id, kept when the link above is cleared by the patient's deletion:
+    # the retention purge finds a deleted patient's notices by it.
+    patient_ref = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
     first_name = models.CharField(max_length=200, blank=True)
     channel = models.CharField(max_length=5, choices=Channel)
     kind = models.CharField(max_length=20, choices=Kind)
@@ -58,6 +65,8 @@ class Notification(models.Model):
     # Consent was withdrawn while a worker was sending it: that send finishes, but the
     # notice is never tried again (a retry or the sweep skips it instead).
     withdrawn = models.BooleanField(default=False)
+    # Set when the retention purge erased the recipient and first name (they read ERASED).
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

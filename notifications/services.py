@@ -26,7 +26,7 @@ from notifications.backends.base import (
     PermanentDeliveryError,
     TransientDeliveryError,
 )
-from notifications.models import Notification
+from notifications.models import ERASED, Notification
 from notifications.publisher import publish
 
 # Ids and outcomes only: addresses and names never go into logs.
@@ -45,6 +45,10 @@ DELIVER_TASK = "notifications.tasks.notification_deliver_task"
 
 class NotificationInProgress(ApplicationError):
     message = "This notification is still on its way; it can be resent once it is done"
+
+
+class NotificationErased(ApplicationError):
+    message = "This notification's recipient was erased; it cannot be resent"
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,19 @@ def resend_consent_register(check: ResendConsent) -> None:
 
 
 def notifications_queue(
-    *, patient_id, first_name: str, kind: str, recipients: Iterable[Recipient]
+    *,
+    patient_id,
+    first_name: str,
+    kind: str,
+    recipients: Iterable[Recipient],
+    patient_ref=None,
 ) -> list[Notification]:
     """Write one notice per distinct recipient, and enqueue the sendable ones once the
     caller's transaction commits. Call it inside the transaction of the change that calls
-    for the notices. A refused recipient gets a `skipped` row with the reason."""
+    for the notices. A refused recipient gets a `skipped` row with the reason.
+
+    `patient_ref` is for a notice about a patient who no longer exists (a resend): their id,
+    which `patient_id` (a link to an existing record) cannot hold."""
     notifications, seen = [], set()
     for recipient in recipients:
         if (recipient.channel, recipient.address) in seen:
@@ -89,6 +101,7 @@ def notifications_queue(
         notifications.append(
             Notification(
                 patient_id=patient_id,
+                patient_ref=patient_id if patient_id is not None else patient_ref,
                 first_name=first_name,
                 channel=recipient.channel,
                 kind=kind,
@@ -119,13 +132,17 @@ def notification_resend(
 ) -> Notification:
     """Queue the same message to the same address again, as a new row: a gateway that
     dedupes by id would swallow a resend under the old id. Only a notice that is done (sent,
-    failed or skipped) can be resent; one still on its way would go out twice."""
-    notification.refresh_from_db(fields=["status"])
+    failed or skipped) can be resent; one still on its way would go out twice. One whose
+    recipient the retention purge erased has nowhere to go (NotificationErased)."""
+    notification.refresh_from_db(fields=["status", "erased_at", "recipient", "first_name"])
+    if notification.erased_at is not None:
+        raise NotificationErased()
     if notification.status not in FINAL_STATUSES:
         raise NotificationInProgress()
     with transaction.atomic():
         (copy,) = notifications_queue(
             patient_id=notification.patient_id,
+            patient_ref=notification.patient_ref,
             first_name=notification.first_name,
             kind=notification.kind,
             recipients=[
@@ -320,3 +337,36 @@ def _enqueue(ids: list, countdown: float | None = None) -> None:
             unpublished=True
         )
         logger.warning("%s notifications left to the next sweep", len(unpublished))
+
+
+ERASED_REASON = "the patient's data was erased"
+
+
+def notifications_erase(*, patient_id) -> int:
+    """Erase the personal fields (recipient, first name) of every notice about a patient,
+    deleted or not, keeping the rest: ids, kind, channel, status, attempts, times. A notice
+    not yet sent is skipped (or, if a worker is sending it, never tried again): its address
+    is gone. Call it inside the caller's transaction. Returns how many were erased."""
+    return _erase(Notification.objects.filter(patient_ref=patient_id))
+
+
+def notifications_erase_unlinked(*, created_before) -> int:
+    """Erase the notices created before a time whose patient is unknown: their patient was
+    deleted before notices kept the patient's id, when, nobody knows (migration 0004).
+    Returns how many were erased."""
+    return _erase(
+        Notification.objects.filter(
+            patient__isnull=True, patient_ref__isnull=True, created_at__lt=created_before
+        )
+    )
+
+
+def _erase(notices: QuerySet[Notification]) -> int:
+    notices = notices.filter(erased_at__isnull=True)
+    now = timezone.now()
+    notices.filter(status__in=UNSENT).update(withdrawn=True)
+    notices.filter(status=Status.PENDING).update(
+        status=Status.SKIPPED, last_error=ERASED_REASON, updated_at=now
+    )
+    # updated_at is left as it was: it says when the notice's status last changed.
+    return notices.update(recipient=ERASED, first_name=ERASED, erased_at=now)

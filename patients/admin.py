@@ -1,36 +1,76 @@
 """The admin for clinic staff. Saves and deletes go through the same services as the API."""
 
+import contextlib
 from dataclasses import dataclass
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from audit.mixins import AuditedAdminMixin
 from notifications.selectors import notifications_for_patient
-from patients.models import EDITABLE_FIELDS, Patient
+from patients.models import EDITABLE_FIELDS, DeletedPatient, Patient, Via
 from patients.selectors import patient_search
-from patients.services import patient_create, patient_delete, patient_update
+from patients.services import (
+    PatientModified,
+    PatientNotFound,
+    PatientNotRestorable,
+    patient_create,
+    patient_delete,
+    patient_restore,
+    patient_update,
+)
 from patients.validators import normalize_email, normalize_phone
+
+STALE_FORM = (
+    "Someone else changed this patient after you opened this page. Nothing was saved: "
+    "reload the page to see their change, then make yours again."
+)
 
 
 class PatientAdminForm(forms.ModelForm):
-    """Normalizes email and phone first, so the uniqueness check sees the stored form."""
+    """Normalizes email and phone first, so the uniqueness check sees the stored form, and
+    carries the version the page showed, so a save over someone else's change is refused."""
 
     # Typed with separators it can be longer than the stored form; the model checks that.
     phone = forms.CharField(max_length=64)
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     class Meta:
         model = Patient
         fields = EDITABLE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["seen_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        # The friendly check; the service checks again under the row lock when saving. A
+        # post without the field (not from this page) is unconditional, as the API without
+        # If-Match.
+        shown = cleaned.get("seen_version")
+        if self.instance.pk is not None and shown is not None and shown != self.instance.version:
+            raise ValidationError(STALE_FORM, code="stale")
+        return cleaned
 
     def clean_email(self):
         return normalize_email(self.cleaned_data["email"])
 
     def clean_phone(self):
         return normalize_phone(self.cleaned_data["phone"])
+
+
+def _shown_version(form: PatientAdminForm) -> frozenset[int] | None:
+    shown = form.cleaned_data.get("seen_version")
+    return None if shown is None else frozenset([shown])
 
 
 # How many of a patient's notices their page lists; the outbox has the rest.
@@ -55,14 +95,14 @@ class _Labelled:
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = PatientAdminForm
     list_display = ["name", "email", "phone", "created_at", "updated_at"]
     search_fields = ["name", "email", "phone"]
     list_filter = ["preferred_channel", "sms_opt_out", "email_opt_out", "created_at", "updated_at"]
     ordering = ["-created_at", "-id"]
-    readonly_fields = ["id", "created_at", "updated_at", "notices"]
-    fields = ["id", *EDITABLE_FIELDS, "created_at", "updated_at"]
+    readonly_fields = ["id", "version", "created_at", "updated_at", "notices"]
+    fields = ["id", *EDITABLE_FIELDS, "version", "created_at", "updated_at", "seen_version"]
     date_hierarchy = "created_at"
     show_full_result_count = False  # a COUNT(*) of the whole table on every page load
 
@@ -117,21 +157,105 @@ class PatientAdmin(admin.ModelAdmin):
         # The API's search, so a phone typed with spaces or dashes is found here too.
         return patient_search(queryset, search_term), False
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except PatientModified:
+            # Someone saved between the form's check and this save's lock.
+            self.message_user(request, STALE_FORM, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
     def save_model(self, request, obj, form, change):
+        values = {field: form.cleaned_data[field] for field in EDITABLE_FIELDS}
         if change:
             # The form has already changed `obj`; the service compares against the stored row.
-            changed = {field: form.cleaned_data[field] for field in form.changed_data}
-            saved = patient_update(patient=obj, data=changed, actor=request.user)
+            changed = {field: values[field] for field in form.changed_data if field in values}
+            saved = patient_update(
+                patient=obj,
+                data=changed,
+                actor=request.user,
+                via=Via.ADMIN,
+                expected_versions=_shown_version(form),
+            )
         else:
-            saved = patient_create(**form.cleaned_data, actor=request.user)
+            saved = patient_create(**values, actor=request.user, via=Via.ADMIN)
         # The admin goes on with `obj` (its log entry, its redirect): make it the saved row.
         obj.pk = saved.pk
         obj.refresh_from_db()
         obj._state.adding = False
 
     def delete_model(self, request, obj):
-        patient_delete(patient=obj, actor=request.user)
+        patient_delete(patient=obj, actor=request.user, via=Via.ADMIN)
 
     def delete_queryset(self, request, queryset):
         for patient in queryset:
-            patient_delete(patient=patient, actor=request.user)
+            # Someone else may have deleted it meanwhile: it is gone either way.
+            with contextlib.suppress(PatientNotFound):
+                patient_delete(patient=patient, actor=request.user, via=Via.ADMIN)
+
+
+@admin.register(DeletedPatient)
+class DeletedPatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Deleted patients, as their last version had them, for staff to restore. Read-only:
+    versions are never edited; restoring makes a new one."""
+
+    list_display = ["name", "email", "phone", "deleted_at", "deleted_by", "version"]
+    # Its rows are versions; the audit names the patients they are versions of.
+    audit_patient_field = "id"
+    search_fields = ["name", "email", "phone"]
+    ordering = ["-history_date"]
+    actions = ["restore"]
+
+    def get_queryset(self, request):
+        # The latest version of each patient that no longer exists, when it is a deletion.
+        newer = DeletedPatient.objects.filter(
+            id=OuterRef("id"), history_date__gt=OuterRef("history_date")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .filter(history_type="-")
+            .exclude(Exists(Patient.objects.filter(pk=OuterRef("id"))))
+            .exclude(Exists(newer))
+            .select_related("history_user")
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        return patient_search(queryset, search_term), False
+
+    @admin.display(description="deleted", ordering="history_date")
+    def deleted_at(self, version):
+        return version.history_date
+
+    @admin.display(description="deleted by")
+    def deleted_by(self, version):
+        return version.history_user
+
+    @admin.action(description="Restore the selected patients", permissions=["restore"])
+    def restore(self, request, queryset):
+        for version in queryset:
+            label = staff_label(version)
+            try:
+                patient_restore(patient_id=version.id, actor=request.user, via=Via.ADMIN)
+            except (PatientNotRestorable, PatientNotFound) as refusal:
+                self.message_user(request, f"{label}: {refusal}", messages.ERROR)
+            else:
+                self.message_user(request, f"{label} was restored.", messages.SUCCESS)
+
+    def has_restore_permission(self, request):
+        return request.user.has_perm("patients.add_patient")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("patients.view_patient")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

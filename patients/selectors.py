@@ -5,23 +5,75 @@ import uuid
 from django.db.models import Q, QuerySet
 
 from notifications.models import Notification
-from patients.models import Patient
+from patients.models import EDITABLE_FIELDS, Patient
 from patients.validators import looks_like_phone, normalize_phone
 
 # The API's order: oldest first, with the id to break ties, so cursors are stable.
 LIST_ORDERING = ("created_at", "id")
 
 
-def patient_get(*, patient_id) -> Patient | None:
-    """The patient with this id, or None for an unknown or malformed id."""
+# Versions, newest first; the id breaks ties between versions made in the same instant.
+HISTORY_ORDERING = ("-history_date", "-history_id")
+
+# A version's kind, from django-simple-history's history_type.
+_KINDS = {"+": "created", "~": "updated", "-": "deleted"}
+
+
+def _uuid(value) -> uuid.UUID | None:
     try:
-        pk = uuid.UUID(str(patient_id))
+        return uuid.UUID(str(value))
     except ValueError:
         return None
-    try:
-        return Patient.objects.get(pk=pk)
-    except Patient.DoesNotExist:
+
+
+def patient_get(*, patient_id) -> Patient | None:
+    """The patient with this id, or None for an unknown or malformed id."""
+    pk = _uuid(patient_id)
+    if pk is None:
         return None
+    return Patient.objects.filter(pk=pk).first()
+
+
+def patient_history(*, patient_id) -> QuerySet | None:
+    """Every version of a patient, newest first, the deleted ones' included; None for an id
+    that never existed."""
+    pk = _uuid(patient_id)
+    if pk is None:
+        return None
+    versions = Patient.history.filter(id=pk).select_related("history_user")
+    if not versions.exists():
+        return None
+    return versions.order_by(*HISTORY_ORDERING)
+
+
+def patient_versions_described(versions: list) -> list[dict]:
+    """Each version (a page of patient_history, newest first) with its kind and the fields
+    it changed from the version before it."""
+    if not versions:
+        return []
+    last = versions[-1]
+    older = (
+        Patient.history.filter(id=last.id)
+        .filter(
+            Q(history_date__lt=last.history_date)
+            | Q(history_date=last.history_date, history_id__lt=last.history_id)
+        )
+        .order_by(*HISTORY_ORDERING)
+        .first()
+    )
+    described = []
+    for version, previous in zip(versions, [*versions[1:], older], strict=True):
+        kind = _KINDS[version.history_type]
+        if version.history_type == "+" and version.history_change_reason == "restored":
+            kind = "restored"
+        if kind == "updated" and previous is not None:
+            changed = [f for f in EDITABLE_FIELDS if getattr(version, f) != getattr(previous, f)]
+        elif kind == "created":
+            changed = list(EDITABLE_FIELDS)
+        else:
+            changed = []
+        described.append({"version": version, "kind": kind, "changed": changed})
+    return described
 
 
 def patient_list(*, search: str | None = None) -> QuerySet[Patient]:

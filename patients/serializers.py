@@ -1,23 +1,60 @@
 """Shapes of patient data in and out of the API. Validation only; writes are in services."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import ObjectInput, StrictCharField, StrictEmailField
 from patients.models import EDITABLE_FIELDS, Patient
-from patients.validators import normalize_phone, validate_phone
+from patients.validators import (
+    normalize_email,
+    normalize_name,
+    normalize_phone,
+    validate_name,
+    validate_phone,
+)
+
+
+class NameField(StrictCharField):
+    """A name in its stored form (trimmed, NFC), with at least one letter and nothing
+    invisible."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=200, validators=[validate_name], **kwargs)
+
+    def to_internal_value(self, data):
+        return normalize_name(super().to_internal_value(data))
 
 
 class PhoneField(StrictCharField):
-    """A phone number, normalized (separators removed) before it is validated."""
+    """A phone number, normalized (digits of any script made ASCII, separators removed)
+    before it is validated."""
+
+    RAW_MAX_LENGTH = 64
 
     def __init__(self, **kwargs):
         # Raw input may carry separators, so its cap is looser than the stored form's.
-        super().__init__(max_length=64, **kwargs)
+        super().__init__(max_length=self.RAW_MAX_LENGTH, **kwargs)
 
     def to_internal_value(self, data):
-        value = normalize_phone(super().to_internal_value(data))
+        raw = super().to_internal_value(data)
+        if len(raw) > self.RAW_MAX_LENGTH:
+            self.fail("max_length", max_length=self.RAW_MAX_LENGTH)
+        value = normalize_phone(raw)
         validate_phone(value)
         return value
+
+
+class CanonicalEmailField(StrictEmailField):
+    """An email address in its stored form (see `normalize_email`), so the syntax check and
+    the database's uniqueness both see the one spelling mail is routed by; input that has no
+    such form is an invalid email."""
+
+    def to_internal_value(self, data):
+        try:
+            return normalize_email(super().to_internal_value(data))
+        except DjangoValidationError:
+            self.fail("invalid")
 
 
 def _messages(label: str, max_length: int) -> dict:
@@ -35,14 +72,14 @@ class PatientInputSerializer(ObjectInput, serializers.ModelSerializer):
     (name, phone, email), so the first missing one is named in `"error"`. Uniqueness is the
     database's to enforce (a 409), not a query here."""
 
-    name = StrictCharField(max_length=200, error_messages=_messages("Name", 200))
+    name = NameField(error_messages=_messages("Name", 200))
     phone = PhoneField(
         error_messages={
             **_messages("Phone", 64),
             "max_length": "Invalid phone number format",
         }
     )
-    email = StrictEmailField(
+    email = CanonicalEmailField(
         max_length=254,
         error_messages={**_messages("Email", 254), "invalid": "Invalid email format"},
     )
@@ -57,7 +94,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
-        fields = ["id", *EDITABLE_FIELDS, "created_at", "updated_at"]
+        fields = ["id", *EDITABLE_FIELDS, "version", "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -66,3 +103,38 @@ class PatientListQuerySerializer(serializers.Serializer):
 
     search = serializers.CharField(required=False, allow_blank=True, max_length=200)
     count = serializers.BooleanField(required=False, default=False)
+
+
+class PatientSnapshotSerializer(serializers.Serializer):
+    """A patient as one version recorded them."""
+
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    preferred_channel = serializers.CharField()
+    sms_opt_out = serializers.BooleanField()
+    email_opt_out = serializers.BooleanField()
+
+
+class PatientVersionSerializer(serializers.Serializer):
+    """One entry of a patient's history (from patients.selectors.patient_versions_described)."""
+
+    version = serializers.IntegerField(source="version.version")
+    at = serializers.DateTimeField(source="version.history_date")
+    actor = serializers.SerializerMethodField()
+    via = serializers.CharField(source="version.via")
+    kind = serializers.ChoiceField(choices=["created", "updated", "deleted", "restored"])
+    changed = serializers.ListField(child=serializers.CharField())
+    patient = serializers.SerializerMethodField()
+
+    def get_actor(self, entry) -> str | None:
+        user = entry["version"].history_user
+        return user.get_username() if user is not None else None
+
+    @extend_schema_field(PatientSnapshotSerializer(allow_null=True))
+    def get_patient(self, entry) -> dict | None:
+        # A version whose personal fields the retention purge erased shows none.
+        version = entry["version"]
+        if version.erased_at is not None:
+            return None
+        return PatientSnapshotSerializer(version).data

@@ -3,16 +3,41 @@ the admin and the management commands alike. Each change and the notices it call
 together, or not at all. This side decides who is told, at which address and with what
 consent; the outbox (notifications) stores, delivers and retries."""
 
+import dataclasses
+import json
 import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
 
-from api.exceptions import ConflictError, NotFoundError
-from notifications.models import Notification
-from notifications.services import Recipient, notifications_cancel, notifications_queue
-from patients.models import CONTACT_FIELDS, EDITABLE_FIELDS, OPT_OUT_FIELDS, Channel, Patient
-from patients.validators import normalize_email, normalize_phone
+from api.exceptions import ConflictError, NotFoundError, PreconditionFailed
+from api.preconditions import etag
+from notifications.models import ERASED, Notification
+from notifications.services import (
+    Recipient,
+    notifications_cancel,
+    notifications_erase,
+    notifications_erase_unlinked,
+    notifications_queue,
+)
+from patients.models import (
+    CONTACT_FIELDS,
+    EDITABLE_FIELDS,
+    OPT_OUT_FIELDS,
+    PERSONAL_FIELDS,
+    Channel,
+    Patient,
+    Via,
+)
+from patients.validators import normalize_email, normalize_name, normalize_phone
 
 # Ids only: patient details never go into logs.
 logger = logging.getLogger(__name__)
@@ -26,19 +51,56 @@ class PatientNotFound(NotFoundError):
     message = "Patient not found"
 
 
+class PatientModified(PreconditionFailed):
+    message = "Patient was modified by someone else"
+
+    def __init__(self, current_version: int):
+        super().__init__(headers={"ETag": etag(current_version)})
+        self.current_version = current_version
+
+
+class PatientNotRestorable(ConflictError):
+    pass
+
+
+_NORMALIZERS = {"name": normalize_name, "email": normalize_email, "phone": normalize_phone}
+
+
 def _normalized(data: dict) -> dict:
     values = {field: data[field] for field in EDITABLE_FIELDS if field in data}
-    if "name" in values:
-        values["name"] = values["name"].strip()
-    if "email" in values:
-        values["email"] = normalize_email(values["email"])
-    if "phone" in values:
-        values["phone"] = normalize_phone(values["phone"])
+    for field, normalize in _NORMALIZERS.items():
+        if field in values:
+            try:
+                values[field] = normalize(values[field])
+            except ValidationError as exc:  # named after its field, as model validation does
+                raise ValidationError({field: exc.error_list}) from exc
     return values
 
 
 def _actor_id(actor: AbstractBaseUser | None):
     return actor.pk if actor is not None else None
+
+
+def _attribute(patient: Patient, actor: AbstractBaseUser | None, via: str, reason=None) -> None:
+    # What django-simple-history records with the version this save or delete makes.
+    patient._history_user = actor
+    patient._history_via = via
+    if reason is not None:
+        patient._change_reason = reason
+
+
+def _locked(patient_id, expected_versions: frozenset[int] | None) -> Patient:
+    """The patient's row, locked until the transaction ends, if it still exists and its
+    version is one the caller expects (None: any). Holding the lock from this check to the
+    write is what makes two writers with the same ETag give one success and one 412. On
+    SQLite, whose transactions take the write lock at BEGIN (IMMEDIATE), the lock is the
+    whole database."""
+    current = Patient.objects.select_for_update().filter(pk=patient_id).first()
+    if current is None:
+        raise PatientNotFound()
+    if expected_versions is not None and current.version not in expected_versions:
+        raise PatientModified(current.version)
+    return current
 
 
 def _save(patient: Patient, **save_kwargs) -> None:
@@ -86,8 +148,9 @@ def patient_create(
     sms_opt_out: bool = False,
     email_opt_out: bool = False,
     actor: AbstractBaseUser | None = None,
+    via: str = Via.COMMAND,
 ) -> Patient:
-    """Create a patient and queue their welcome notice.
+    """Create a patient (version 1) and queue their welcome notice.
 
     Raises ValidationError for bad details and PatientConflict for a used email or phone.
     """
@@ -103,6 +166,7 @@ def patient_create(
             }
         )
     )
+    _attribute(patient, actor, via)
     with transaction.atomic():
         _save(patient, force_insert=True)
         _notify(patient, Notification.Kind.WELCOME)
@@ -111,28 +175,36 @@ def patient_create(
 
 
 def patient_update(
-    *, patient: Patient, data: dict, actor: AbstractBaseUser | None = None
+    *,
+    patient: Patient,
+    data: dict,
+    actor: AbstractBaseUser | None = None,
+    via: str = Via.COMMAND,
+    expected_versions: frozenset[int] | None = None,
 ) -> Patient:
     """Change the given fields of a patient, keep the others (the original's PUT), and queue
-    a details-changed notice when anything changed. Returns the patient as saved.
+    a details-changed notice when anything changed. A change makes a new version. Returns
+    the patient as saved.
 
-    The row is read again under a lock in the transaction, so what counts as changed, the
-    old addresses that get warned and the write all see the same row, whatever another
-    request did since `patient` was loaded. Raises PatientNotFound if it was deleted since.
-    A channel the patient opts out of gets none of the notices still waiting to go to it.
+    The row is read again under a lock in the transaction, so the version check, what counts
+    as changed, the old addresses that get warned and the write all see the same row,
+    whatever another request did since `patient` was loaded. Raises PatientNotFound if it
+    was deleted since, and PatientModified if its version is not one of `expected_versions`
+    (the versions the client's If-Match names; None: no condition). A channel the patient
+    opts out of gets none of the notices still waiting to go to it.
     """
     values = _normalized(data)
     with transaction.atomic():
-        current = Patient.objects.select_for_update().filter(pk=patient.pk).first()
-        if current is None:
-            raise PatientNotFound()
+        current = _locked(patient.pk, expected_versions)
         changes = {f: v for f, v in values.items() if getattr(current, f) != v}
         if not changes:
             return current
         previous = {field: getattr(current, field) for field in changes}
         for field, value in changes.items():
             setattr(current, field, value)
-        _save(current, update_fields=[*changes, "updated_at"])
+        current.version += 1
+        _attribute(current, actor, via)
+        _save(current, update_fields=[*changes, "version", "updated_at"])
         for channel, field in OPT_OUT_FIELDS.items():
             if changes.get(field) is True:
                 notifications_cancel(
@@ -146,9 +218,265 @@ def patient_update(
 
 
 @transaction.atomic
-def patient_delete(*, patient: Patient, actor: AbstractBaseUser | None = None) -> None:
-    """Delete a patient record. Their notices stay in the outbox (without the link), and
-    those not yet sent still go out: the change that queued them was committed."""
-    patient_id = patient.pk
-    patient.delete()
+def patient_delete(
+    *,
+    patient: Patient,
+    actor: AbstractBaseUser | None = None,
+    via: str = Via.COMMAND,
+    expected_versions: frozenset[int] | None = None,
+) -> Patient:
+    """Delete a patient record; its last version (the record as it was, numbered one past
+    the last change) stays in the history, from which staff can restore it. Their notices
+    stay in the outbox (without the link), and those not yet sent still go out: the change
+    that queued them was committed.
+
+    Of several requests deleting the same patient at once, one deletes it and the others
+    find it gone (PatientNotFound), so one "deleted" version is recorded. Raises
+    PatientModified as patient_update does. Returns the patient as it was deleted.
+    """
+    current = _locked(patient.pk, expected_versions)
+    current.version += 1
+    _attribute(current, actor, via)
+    patient_id = current.pk
+    current.delete()
+    current.pk = patient_id  # delete() clears it; callers report the id
     logger.info("patient %s deleted by user %s", patient_id, _actor_id(actor))
+    return current
+
+
+@transaction.atomic
+def patient_restore(
+    *, patient_id, actor: AbstractBaseUser | None = None, via: str = Via.ADMIN
+) -> Patient:
+    """Bring a deleted patient back as their last version had them, with the same id and a
+    new version number (so an ETag from before the delete stays stale).
+
+    Refused (PatientNotRestorable) when the patient exists, when their data was purged,
+    and when another patient now holds their email or phone. No notice is sent: the
+    patient was told of the record when it was made.
+    """
+    if Patient.objects.filter(pk=patient_id).exists():
+        raise PatientNotRestorable("Patient is not deleted")
+    # Locked, so a purge running at the same moment either finishes first (and the restore
+    # sees the erased version) or waits for the restore.
+    last = (
+        Patient.history.select_for_update()
+        .filter(id=patient_id)
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    if last is None:
+        raise PatientNotFound()
+    if last.erased_at is not None:
+        raise PatientNotRestorable(
+            "Patient cannot be restored: their data was purged after the retention period"
+        )
+    patient = last.instance
+    patient.version = last.version + 1
+    _attribute(patient, actor, via, reason="restored")
+    patient.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            patient.save(force_insert=True)
+    except IntegrityError as exc:
+        raise PatientNotRestorable(
+            "Patient cannot be restored: another patient now has their email or phone"
+        ) from exc
+    # Saving stamped a new creation time; the record keeps its place in the list.
+    Patient.objects.filter(pk=patient.pk).update(created_at=last.created_at)
+    patient.created_at = last.created_at
+    logger.info("patient %s restored by user %s", patient.pk, _actor_id(actor))
+    return patient
+
+
+# Retention: after PATIENT_RETENTION_DAYS a deleted patient's personal data is erased from
+# their versions, their notices and the admin's log. What is left says what happened, when
+# and by whom, but no longer to whom.
+
+# Chunk for `IN (...)` lists, under every database's limit on query parameters.
+_CHUNK = 2000
+
+
+class PatientNotPurgeable(ConflictError):
+    message = "Patient is not deleted: only a deleted patient's data can be purged"
+
+
+@dataclass
+class PurgeReport:
+    """What a purge erased: whose data (patient ids) and how many rows of each kind."""
+
+    patient_ids: list[uuid.UUID] = dataclasses.field(default_factory=list)
+    versions: int = 0
+    notifications: int = 0
+    log_entries: int = 0
+
+    def add(self, other: "PurgeReport") -> None:
+        self.patient_ids += other.patient_ids
+        self.versions += other.versions
+        self.notifications += other.notifications
+        self.log_entries += other.log_entries
+
+
+@transaction.atomic
+def patients_purge_deleted(*, older_than: timedelta, now: datetime | None = None) -> PurgeReport:
+    """Erase the personal data of every patient deleted longer ago than `older_than` (and
+    not restored since). Also erased, by their own age: the notices and admin log entries of
+    patients deleted before versions were kept, whose deletion time nobody knows."""
+    cutoff = (now or timezone.now()) - older_than
+    report = PurgeReport()
+    for patient_id in _deleted_before(cutoff):
+        report.add(_purge(patient_id))
+    report.notifications += notifications_erase_unlinked(created_before=cutoff)
+    report.log_entries += _log_entries_erase_unlinked(cutoff)
+    logger.info(
+        "purge: %s deleted patients, %s versions, %s notifications, %s admin log entries erased",
+        len(report.patient_ids),
+        report.versions,
+        report.notifications,
+        report.log_entries,
+    )
+    return report
+
+
+@transaction.atomic
+def patient_purge(*, patient_id, actor: AbstractBaseUser | None = None) -> PurgeReport:
+    """Erase one deleted patient's personal data now, whatever the retention period (a
+    patient's request to be forgotten). After it, the patient can no longer be restored.
+
+    Raises PatientNotPurgeable if the patient exists and PatientNotFound for an id that never
+    was a patient's. A patient already purged gives an empty report.
+    """
+    if Patient.objects.filter(pk=patient_id).exists():
+        raise PatientNotPurgeable()
+    if not Patient.history.filter(id=patient_id).exists():
+        raise PatientNotFound()
+    report = _purge(patient_id)
+    logger.info("patient %s purged by user %s", patient_id, _actor_id(actor))
+    return report
+
+
+def _deleted_before(cutoff: datetime) -> list[uuid.UUID]:
+    """The patients whose last version is a deletion made before `cutoff` and not yet erased."""
+    last = (
+        Patient.history.filter(id=OuterRef("id"))
+        .order_by("-history_date", "-history_id")
+        .values("history_id")[:1]
+    )
+    return list(
+        Patient.history.filter(history_type="-", history_date__lt=cutoff, erased_at__isnull=True)
+        .filter(history_id=Subquery(last))
+        .exclude(Exists(Patient.objects.filter(pk=OuterRef("id"))))
+        .values_list("id", flat=True)
+    )
+
+
+def _purge(patient_id) -> PurgeReport:
+    """Erase the personal fields of all of one patient's versions, notices and log entries.
+
+    Each distinct value of a field becomes its own marker ("[erased 1]", "[erased 2]"), so
+    the history still tells which fields each change changed, but not from what to what.
+    """
+    history = Patient.history.model
+    versions = list(
+        history.objects.select_for_update()
+        .filter(id=patient_id)
+        .order_by("history_date", "history_id")
+    )
+    now = timezone.now()
+    for name in PERSONAL_FIELDS:
+        model_field = history._meta.get_field(name)
+        markers: dict = {}
+        for version in versions:
+            value = getattr(version, name)
+            if value not in markers:
+                markers[value] = _erased_value(model_field, len(markers) + 1)
+            setattr(version, name, markers[value])
+    for version in versions:
+        version.erased_at = version.erased_at or now
+    history.objects.bulk_update(versions, [*PERSONAL_FIELDS, "erased_at"], batch_size=_CHUNK)
+    return PurgeReport(
+        patient_ids=[patient_id],
+        versions=len(versions),
+        notifications=notifications_erase(patient_id=patient_id),
+        log_entries=_log_entries_erase(
+            LogEntry.objects.filter(content_type=_patient_type(), object_id=str(patient_id))
+        ),
+    )
+
+
+def _erased_value(model_field: models.Field, number: int):
+    if isinstance(model_field, models.CharField | models.TextField):
+        return f"[erased {number}]"[: model_field.max_length]
+    if model_field.null:
+        return None
+    # A personal field must be erasable: text, or nullable (PERSONAL_FIELDS).
+    raise TypeError(f"Patient.{model_field.name} holds personal data but cannot be erased")
+
+
+def _patient_type() -> ContentType:
+    return ContentType.objects.get_for_model(Patient)
+
+
+def _log_entries_erase(entries) -> int:
+    """Erase the patient's name from the admin's log entries about them: their object_repr
+    is the patient's str() (the first name), and a change message may, unlike Django's own,
+    hold values. The action, its time, its user and the changed fields' names stay."""
+    erased = []
+    for entry in entries.exclude(object_repr__startswith=ERASED):
+        entry.object_repr = f"{ERASED} ({entry.object_id[:8]})"
+        entry.change_message = _change_message_without_values(entry.change_message)
+        erased.append(entry)
+    LogEntry.objects.bulk_update(erased, ["object_repr", "change_message"], batch_size=_CHUNK)
+    return len(erased)
+
+
+def _change_message_without_values(message: str) -> str:
+    """Django's change message, kept to what it says of Django's own: which fields were
+    changed. Anything else (free text, the names of related objects) is erased."""
+    try:
+        parts = json.loads(message) if message else []
+    except ValueError:
+        return ERASED
+    if not isinstance(parts, list):
+        return ERASED
+    kept = []
+    for part in parts:
+        if not isinstance(part, dict):
+            return ERASED
+        kept_part = {}
+        for action, detail in part.items():
+            if action not in ("added", "changed", "deleted") or not isinstance(detail, dict):
+                return ERASED
+            names = detail.get("fields")
+            if isinstance(names, list) and all(isinstance(n, str) for n in names):
+                kept_part[action] = {"fields": names}
+            else:
+                kept_part[action] = {}
+        kept.append(kept_part)
+    return json.dumps(kept) if kept else message
+
+
+def _log_entries_erase_unlinked(cutoff: datetime) -> int:
+    """Erase the admin's log entries made before `cutoff` about patients who neither exist
+    nor have versions: deleted before versions were kept, at a time nobody knows."""
+    entries = LogEntry.objects.filter(content_type=_patient_type(), action_time__lt=cutoff)
+    entries = entries.exclude(object_repr__startswith=ERASED)
+    ids = set()
+    for object_id in entries.order_by().values_list("object_id", flat=True).distinct().iterator():
+        try:
+            ids.add(uuid.UUID(object_id))
+        except ValueError:
+            continue
+    unknown = []
+    ids = sorted(ids)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        known = set(Patient.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+        known |= set(
+            Patient.history.filter(id__in=chunk).order_by().values_list("id", flat=True).distinct()
+        )
+        unknown += [str(patient_id) for patient_id in chunk if patient_id not in known]
+    erased = 0
+    for start in range(0, len(unknown), _CHUNK):
+        erased += _log_entries_erase(entries.filter(object_id__in=unknown[start : start + _CHUNK]))
+    return erased

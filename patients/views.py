@@ -7,12 +7,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.exceptions import validated
+from api.idempotency import idempotent
 from api.pagination import LinkHeaderCursorPagination
 from api.permissions import ModelPermissionsWithView
+from api.preconditions import etag, if_match_versions
 from api.schema import ACCESS_ERRORS
+from audit.mixins import AuditedViewMixin
+from audit.models import Action
 from notifications.selectors import NEWEST_FIRST, notifications_for_patient
 from notifications.serializers import NotificationSerializer
-from patients.models import Patient
+from patients.models import Patient, Via
 from patients.schema import (
     LIST_PARAMETERS,
     NOT_FOUND,
@@ -20,11 +24,19 @@ from patients.schema import (
     PATIENT_WRITTEN,
     WRITE_ERRORS,
 )
-from patients.selectors import LIST_ORDERING, patient_get, patient_list
+from patients.selectors import (
+    HISTORY_ORDERING,
+    LIST_ORDERING,
+    patient_get,
+    patient_history,
+    patient_list,
+    patient_versions_described,
+)
 from patients.serializers import (
     PatientInputSerializer,
     PatientListQuerySerializer,
     PatientSerializer,
+    PatientVersionSerializer,
 )
 from patients.services import PatientNotFound, patient_create, patient_delete, patient_update
 
@@ -44,13 +56,30 @@ from patients.services import PatientNotFound, patient_create, patient_delete, p
         responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **WRITE_ERRORS},
     ),
     destroy=extend_schema(responses={200: PATIENT_DELETED, 404: NOT_FOUND, **ACCESS_ERRORS}),
+    history=extend_schema(
+        parameters=LIST_PARAMETERS[1:3],
+        responses={200: PatientVersionSerializer(many=True), 404: NOT_FOUND, **ACCESS_ERRORS},
+    ),
     notifications=extend_schema(
         parameters=LIST_PARAMETERS[1:3],
         responses={200: NotificationSerializer(many=True), 404: NOT_FOUND, **ACCESS_ERRORS},
     ),
 )
-class PatientViewSet(viewsets.GenericViewSet):
-    """Patient records: list and search, create, read, update (PUT and PATCH alike), delete."""
+class PatientViewSet(AuditedViewMixin, viewsets.GenericViewSet):
+    """Patient records: list and search, create, read, update (PUT and PATCH alike), delete,
+    history. Each request writes an access record (audit.mixins) naming the patients it
+    returned or touched."""
+
+    audit_actions = {
+        "list": Action.PATIENT_LIST,
+        "create": Action.PATIENT_CREATE,
+        "retrieve": Action.PATIENT_READ,
+        "update": Action.PATIENT_UPDATE,
+        "partial_update": Action.PATIENT_UPDATE,
+        "destroy": Action.PATIENT_DELETE,
+        "history": Action.PATIENT_HISTORY,
+        "notifications": Action.PATIENT_NOTIFICATIONS,
+    }
 
     # For the permission class (model and app label) only; reads go through the selectors.
     queryset = Patient.objects.none()
@@ -73,47 +102,71 @@ class PatientViewSet(viewsets.GenericViewSet):
         params.is_valid(raise_exception=True)
         queryset = patient_list(search=params.validated_data.get("search"))
         page = self.paginate_queryset(queryset)
+        self.audit_patients(patient.pk for patient in page)
         response = self.get_paginated_response(PatientSerializer(page, many=True).data)
         if params.validated_data["count"]:
             response["X-Total-Count"] = str(queryset.count())
         return response
 
     def create(self, request):
+        response = idempotent(
+            request, scope="POST /patients", respond=lambda: self._create(request)
+        )
+        if status.is_success(response.status_code):  # a replay's patient too
+            self.audit_patients([response.data["patient_id"]])
+        return response
+
+    def _create(self, request):
         data = self._validated(request)
-        patient = patient_create(**data, actor=request.user)
+        patient = patient_create(**data, actor=request.user, via=Via.API)
         location = request.build_absolute_uri(reverse("patient-detail", args=[patient.pk]))
-        return Response(
-            {
-                "message": "Patient created successfully",
-                "patient_id": str(patient.pk),
-                "patient": PatientSerializer(patient).data,
-            },
+        return self._written(
+            "Patient created successfully",
+            patient,
             status=status.HTTP_201_CREATED,
             headers={"Location": location},
         )
 
     def retrieve(self, request, pk=None):
-        return Response(PatientSerializer(self.get_object()).data)
+        patient = self.get_object()
+        return Response(PatientSerializer(patient).data, headers={"ETag": etag(patient.version)})
 
     def update(self, request, pk=None):
         # PUT keeps the fields it is not given, as the original did: its clients send
         # partial bodies. PATCH is the same call.
         patient = self.get_object()
         data = self._validated(request, partial=True)
-        patient = patient_update(patient=patient, data=data, actor=request.user)
-        return Response(
-            {
-                "message": "Patient updated successfully",
-                "patient_id": str(patient.pk),
-                "patient": PatientSerializer(patient).data,
-            }
+        patient = patient_update(
+            patient=patient,
+            data=data,
+            actor=request.user,
+            via=Via.API,
+            expected_versions=self._if_match(request),
         )
+        return self._written("Patient updated successfully", patient)
 
     partial_update = update
 
     def destroy(self, request, pk=None):
-        patient_delete(patient=self.get_object(), actor=request.user)
-        return Response({"message": "Patient deleted successfully"})
+        deleted = patient_delete(
+            patient=self.get_object(),
+            actor=request.user,
+            via=Via.API,
+            expected_versions=self._if_match(request),
+        )
+        return Response(
+            {"message": "Patient deleted successfully"}, headers={"ETag": etag(deleted.version)}
+        )
+
+    @action(detail=True, methods=["get"], pagination_ordering=HISTORY_ORDERING)
+    def history(self, request, pk=None):
+        """Every version of the patient, newest first, a deleted patient's included."""
+        versions = patient_history(patient_id=pk)
+        if versions is None:
+            raise PatientNotFound()
+        page = self.paginate_queryset(versions)
+        entries = patient_versions_described(page)
+        return self.get_paginated_response(PatientVersionSerializer(entries, many=True).data)
 
     @action(detail=True, methods=["get"], pagination_ordering=NEWEST_FIRST)
     def notifications(self, request, pk=None):
@@ -123,3 +176,20 @@ class PatientViewSet(viewsets.GenericViewSet):
 
     def _validated(self, request, partial: bool = False) -> dict:
         return validated(PatientInputSerializer(data=request.data, partial=partial))
+
+    @staticmethod
+    def _if_match(request) -> frozenset[int] | None:
+        return if_match_versions(request.headers.get("If-Match"))
+
+    @staticmethod
+    def _written(message: str, patient: Patient, **kwargs) -> Response:
+        response = Response(
+            {
+                "message": message,
+                "patient_id": str(patient.pk),
+                "patient": PatientSerializer(patient).data,
+            },
+            **kwargs,
+        )
+        response["ETag"] = etag(patient.version)
+        return response

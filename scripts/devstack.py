@@ -4,6 +4,9 @@ Migrates, sets up the roles, collects the admin's static files, (re)sets the dem
 then runs the web server (granian), a Celery worker with beat and, unless REDIS_URL is set, a
 redis-server of its own on a free port. The URLs and the demo credentials come last, once all
 are ready. Ctrl-C (or SIGTERM) stops them all; so does any one of them dying.
+
+It serves plain HTTP on loopback, so it sets DJANGO_HTTPS=0 (which production leaves on: it
+redirects HTTP to HTTPS and marks cookies secure).
 """
 
 import os
@@ -25,8 +28,6 @@ from scripts.redis_server import RedisServer, RedisUnavailable, find_redis_serve
 
 # Keep in step with telehealth.settings.VAR_DIR, which reads the secret key generated here.
 VAR = Path(os.environ.get("TELEHEALTH_VAR_DIR") or ROOT / "var")
-# Paths only, never the query string: a search term can be a patient's name.
-ACCESS_LOG_FORMAT = '%(addr)s "%(method)s %(path)s" %(status)d %(dt_ms).1fms'
 
 
 def say(message: str) -> None:
@@ -105,8 +106,9 @@ def web_server_command(port: int) -> list[str]:
         "--no-ws",
         "--respawn-failed-workers",
         "--workers-kill-timeout", "15",
-        "--access-log",
-        "--access-log-fmt", ACCESS_LOG_FORMAT,
+        # No access log of granian's: api.serving writes it, with each request's id and
+        # without its query string (a search term can be a patient's name).
+        "--no-access-log",
         "telehealth.asgi:application",
     ]  # fmt: skip
 
@@ -138,12 +140,20 @@ def banner(base: str, demo: dict[str, str]) -> None:
     say(f"Demo login:    {demo['user']} / {demo['password']}")
     say(f"API token:     {demo['token']}")
     say(f"Try:           curl -H 'Authorization: Bearer {demo['token']}' {base}/patients")
+    say("Plain HTTP on loopback, for development (DJANGO_HTTPS=0); production needs HTTPS.")
     say("Ctrl-C stops everything.")
 
 
 def main() -> int:
+    # var/ holds the secret key and, with the database, patient data: its owner's alone (the
+    # settings set the same umask in every process that loads them).
+    os.umask(0o077)
     VAR.mkdir(parents=True, exist_ok=True)
+    VAR.chmod(0o700)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telehealth.settings")
+    # Plain HTTP on loopback: no redirect to an https:// that nothing here answers, and
+    # cookies the browser sends over HTTP (the admin's login needs them).
+    os.environ["DJANGO_HTTPS"] = "0"
     port = int(os.environ.setdefault("PORT", "8000"))
     # Before anything changes: a second `make run` on a busy port must not reset the demo
     # password or revoke the running instance's token.

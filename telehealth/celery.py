@@ -1,15 +1,29 @@
 """The Celery app; its configuration is the CELERY_* names in telehealth.settings."""
 
+import logging
 import os
 
 from celery import Celery
-from celery.signals import task_prerun, worker_init
+from celery.signals import after_setup_logger, after_setup_task_logger, task_prerun, worker_init
+
+from api.logging import EscapingWrapper
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telehealth.settings")
 
 app = Celery("telehealth")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _escape_worker_logs(logger, **kwargs):
+    """Workers log in Celery's own format, through its handlers, not LOGGING's; these escape
+    control characters too, so no text a task prints or logs (a patient's name in a notice)
+    can forge a line of the worker's log."""
+    for handler in logger.handlers:
+        if not isinstance(handler.formatter, EscapingWrapper):
+            handler.setFormatter(EscapingWrapper(handler.formatter or logging.Formatter()))
 
 
 @worker_init.connect

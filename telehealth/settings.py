@@ -1,12 +1,28 @@
 """Settings for the telehealth service. Everything that differs between machines comes from the
 environment; docs/configuration.md lists each variable."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from telehealth.env import env_bool, env_duration, env_float, env_int, env_list, env_str
+from telehealth.env import (
+    env_bool,
+    env_duration,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    secret_key_weakness,
+)
+
+# Files this process creates (the SQLite database and its -wal and -shm, exports, backups,
+# what goes in var/) are its owner's alone. Here rather than in each entry point because every
+# process that can touch patient data (manage.py, the web server, Celery, the tests, any WSGI
+# server) loads the settings before it opens a file. Static files are served by the service
+# itself (WhiteNoise), so no other user needs to read them.
+os.umask(0o077)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,25 +41,47 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
     # Debug only: sessions still work across processes, yet nothing secret is in the code.
     SECRET_KEY = "insecure-debug-only-" + BASE_DIR.as_posix()
+elif not DEBUG and (weakness := secret_key_weakness(SECRET_KEY)):
+    # Django's own check (security.W009) only warns, and only under `check --deploy`; a weak
+    # key lets anyone forge sessions and password-reset links, so it stops the start-up.
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY is too weak ({weakness}); generate one with "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-# Behind a TLS-terminating proxy in production: secure cookies, HSTS and the proxy's scheme
-# header. Off by default because `make run` serves plain HTTP on loopback.
-HTTPS = env_bool("DJANGO_HTTPS", False)
+# HTTPS only, behind a TLS-terminating proxy that sets X-Forwarded-Proto (and overwrites any
+# the client sent): plain HTTP is redirected, browsers are told never to use it (HSTS), and
+# cookies are sent over HTTPS only. On unless debugging; `make run`, the benchmarks and the
+# tests serve plain HTTP on loopback and set DJANGO_HTTPS=0.
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # The load balancer's health checks come over plain HTTP and must get their answer, not
+    # a redirect. SecurityMiddleware matches these against the path without its leading "/".
+    SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)/?$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
-    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", False)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading commits the whole domain, for months, in every browser's built-in list: the
+    # domain owner's decision, so it is opt-in.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    # security.W021 (SECURE_HSTS_PRELOAD off): see above; DJANGO_HSTS_PRELOAD=1 turns it on
+    # once the domain's owner has decided to submit it to the preload list.
+    "security.W021",
+]
 USE_X_FORWARDED_HOST = env_bool("DJANGO_USE_X_FORWARDED_HOST", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with the login lockout and, when ADMIN_REQUIRE_MFA is on, a second factor.
+    "accounts.apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,21 +92,32 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",
+    # TOTP second factors for staff (accounts: login, admin, enrol_totp).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "simple_history",
     # The project's apps, each below the ones before it (see docs/development.md).
     "patients",
     "notifications",
+    "audit",
     "accounts",
     "api",
 ]
 
 MIDDLEWARE = [
+    # First, so every line logged while a request is served (the redirects too) carries its id.
+    "api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, whose static files may be cached; everything else may not.
+    "api.middleware.NoStoreMiddleware",
     "api.middleware.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks a session verified by its OTP device (the admin's ADMIN_REQUIRE_MFA reads it).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -120,11 +169,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # Counters every process must share (the login throttle); the table is made by a migration.
-    "shared": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "telehealth_shared_cache",
-    },
+    # "throttle" (the API's rate limits, in Redis) is added below REDIS_URL.
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -160,6 +205,13 @@ WEB_THREADS = env_int("WEB_THREADS", 8)
 WEB_MAX_WAITING = env_int("WEB_MAX_WAITING", 256)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
+# Proxies in front that append to X-Forwarded-For; 0 trusts no header (the connection's address
+# is the client's), so a client cannot dodge the rate limits or the lockout by inventing one.
+# api.clientip.client_ip reads it for the throttles, the login lockout and the audit.
+NUM_PROXIES = env_int("DJANGO_NUM_PROXIES", 0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("DJANGO_NUM_PROXIES must be 0 or more")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First, so a 401 carries `WWW-Authenticate: Bearer`.
@@ -178,10 +230,13 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("LOGIN_THROTTLE_RATE", "10/minute")},
-    # Proxies in front that append to X-Forwarded-For; 0 trusts no header (the client's own
-    # address is used), so a client cannot dodge the login throttle by inventing one.
-    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0),
+    # Per user once authenticated, per client address before (API_RATE_USER, API_RATE_ANON,
+    # read at request time).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.UserRateThrottle",
+        "api.throttling.AnonRateThrottle",
+    ],
+    "NUM_PROXIES": NUM_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -200,11 +255,48 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Tokens from /auth/login expire after TOKEN_IDLE_TIMEOUT without use and TOKEN_MAX_AGE after
+# the login, whichever comes first (accounts.authentication moves their expiry on each use).
+# Tokens from issue_token (and demo_user) live exactly as long as they were issued for:
+# --ttl, else TOKEN_MAX_AGE.
+if env_str("TOKEN_TTL") is not None:
+    raise ImproperlyConfigured(
+        "TOKEN_TTL is no longer read: set TOKEN_IDLE_TIMEOUT and TOKEN_MAX_AGE instead"
+    )
+TOKEN_IDLE_TIMEOUT = env_duration("TOKEN_IDLE_TIMEOUT", "30m")
+TOKEN_MAX_AGE = env_duration("TOKEN_MAX_AGE", "12h")
+if TOKEN_IDLE_TIMEOUT > TOKEN_MAX_AGE:
+    raise ImproperlyConfigured("TOKEN_IDLE_TIMEOUT must not exceed TOKEN_MAX_AGE")
+# knox's token model (its default), named so migrations can refer to it (accounts.LoginToken).
+KNOX_TOKEN_MODEL = "knox.AuthToken"
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",
-    "TOKEN_TTL": env_duration("TOKEN_TTL", "10h"),
+    # knox's own default lifetime, for any token made without one.
+    "TOKEN_TTL": TOKEN_MAX_AGE,
+    # Refreshing is ours (login tokens only); knox's would also shorten service tokens.
     "AUTO_REFRESH": False,
 }
+
+# Login lockout (accounts), for /auth/login, /admin/login/ and /api-auth/login/ together:
+# LOGIN_LOCKOUT_USER_FAILURES failed logins for one username from one client address, or
+# LOGIN_LOCKOUT_IP_FAILURES from one address for any usernames, within LOGIN_LOCKOUT_WINDOW
+# of the first, refuse that address (429) until the window has passed. Counted in the
+# database, in rows locked while they are read and written.
+LOGIN_LOCKOUT_USER_FAILURES = env_int("LOGIN_LOCKOUT_USER_FAILURES", 5)
+LOGIN_LOCKOUT_IP_FAILURES = env_int("LOGIN_LOCKOUT_IP_FAILURES", 20)
+LOGIN_LOCKOUT_WINDOW = env_duration("LOGIN_LOCKOUT_WINDOW", "15m")
+if min(LOGIN_LOCKOUT_USER_FAILURES, LOGIN_LOCKOUT_IP_FAILURES) < 1:
+    raise ImproperlyConfigured("LOGIN_LOCKOUT_USER_FAILURES and _IP_FAILURES must be 1 or more")
+
+# Second factor: staff who enrolled a TOTP device (enrol_totp, or the admin) give its code
+# at every login; with ADMIN_REQUIRE_MFA the admin admits only sessions verified by one.
+ADMIN_REQUIRE_MFA = env_bool("ADMIN_REQUIRE_MFA", False)
+
+# Days a deleted patient's versions, notices and admin log entries keep their personal data
+# before the daily purge (patients.tasks) erases it. Unset: kept, and no purge is scheduled.
+PATIENT_RETENTION_DAYS = env_int("PATIENT_RETENTION_DAYS", None)
+if PATIENT_RETENTION_DAYS is not None and PATIENT_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("PATIENT_RETENTION_DAYS must be 0 or more days")
 
 # Notifications (the outbox in notifications/, delivered by Celery).
 CLINIC_NAME = env_str("CLINIC_NAME", "Telehealth Clinic")
@@ -296,12 +388,75 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.notifications_sweep_task",
         "schedule": NOTIFICATION_SWEEP_INTERVAL,
     },
+    # Idempotency keys are remembered for 24 hours; this forgets the older ones.
+    "idempotency-keys-expire": {"task": "api.idempotency_keys_expire", "schedule": 3600},
 }
+if PATIENT_RETENTION_DAYS is not None:
+    CELERY_BEAT_SCHEDULE["patients-purge-deleted"] = {
+        "task": "patients.tasks.patients_purge_deleted_task",
+        "schedule": 24 * 3600,
+    }
 
+
+# The API's rate limits (api.throttling), as DRF rates ("1200/min"; "off" turns one off),
+# counted in Redis so every web process shares them. A Redis that does not answer within the
+# timeouts lets the request through with a logged warning (fail open).
+def _api_rate(name: str, default: str) -> str | None:
+    value = env_str(name, default).strip().lower()
+    if value == "off":
+        return None
+    count, _, period = value.partition("/")
+    if not (count.isdigit() and int(count) > 0 and period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"{name} must be like 1200/min, 60/minute, 10/s or off")
+    return value
+
+
+API_RATE_USER = _api_rate("API_RATE_USER", "1200/min")
+API_RATE_ANON = _api_rate("API_RATE_ANON", "60/min")
+API_THROTTLE_TIMEOUT = env_float("API_THROTTLE_TIMEOUT", 0.25)
+CACHES["throttle"] = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": env_str("API_THROTTLE_REDIS_URL", REDIS_URL),
+    "KEY_PREFIX": "throttle",
+    "OPTIONS": {
+        "socket_connect_timeout": API_THROTTLE_TIMEOUT,
+        "socket_timeout": API_THROTTLE_TIMEOUT,
+    },
+}
+# What authenticator apps show beside the code.
+OTP_TOTP_ISSUER = CLINIC_NAME
+
+# One handler for everything, stderr. Each line carries the id of the request it was written
+# for ("-" outside one), and its message is one line with control characters escaped (see
+# api/logging.py), so nothing a client sends can forge a line. Loggers name patients by id only.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "api.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "api.logging.EscapingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's defaults would also mail each error, with the whole request (its query
+        # string and headers, the token among them), to ADMINS; here it goes to the console.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The access log (api.serving: method, path without its query, status, duration), at
+        # any LOG_LEVEL, as a web server's access log is.
+        "api.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The web server's own messages (granian's Rust side logs through this logger), in
+        # its worker processes, which load these settings.
+        "_granian": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", views.api_root, name="api-root"),
     path("", include("accounts.urls")),
     path("", include("patients.urls")),
+    path("", include("audit.urls")),
     # The session logins, ahead of the includes that also route them: under the API login's
     # rate limit, with a 429 when it refuses.
     path("admin/login/", throttled_status(admin.site.login)),

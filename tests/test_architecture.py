@@ -5,7 +5,7 @@ included, which import-linter's sibling check leaves out)."""
 import grimp
 import pytest
 
-PACKAGES = ("api", "accounts", "patients", "notifications", "telehealth")
+PACKAGES = ("api", "accounts", "audit", "patients", "notifications", "telehealth")
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,7 @@ def stack(tmp_path):
         process.wait()
 
 
-def test_make_run_serves_the_api_admin_css_and_stops_everything_on_ctrl_c(stack):
+def test_make_run_serves_the_api_admin_css_and_stops_everything_on_ctrl_c(stack, tmp_path):
     process, port, log = stack
     output = log.read_text()
     token = re.search(r"API token:\s+(\w+)", output).group(1)
@@ -134,6 +134,10 @@ def test_make_run_serves_the_api_admin_css_and_stops_everything_on_ctrl_c(stack)
     assert json.loads(unauthorized[2]) == {"message": "Unauthorized"}
     assert css[0] == HTTPStatus.OK
     assert css[1]["Content-Type"].startswith("text/css")
+    # Static files may be cached; what carries patient data may not.
+    assert "no-store" not in css[1].get("Cache-Control", "")
+    assert fetched[1]["Cache-Control"] == "no-store"
+    assert re.fullmatch(r"[0-9a-f]{32}", fetched[1]["X-Request-ID"])
     assert not_utf8.startswith(b"HTTP/1.1 401")
     assert not_utf8.endswith(b'{"message":"Unauthorized"}')
     assert re.search(r"celery@\S+ ready\.", output)
@@ -143,6 +147,19 @@ def test_make_run_serves_the_api_admin_css_and_stops_everything_on_ctrl_c(stack)
     assert "1234567890" not in welcome
     # Patient details stay out of the logs (the access log has paths only).
     assert "john@example.com" not in log.read_text()
+    # The access log (api.serving's) has the request's id.
+    assert f'[{fetched[1]["X-Request-ID"]}] 127.0.0.1 "GET /patients/{patient_id}/" 200' in (
+        log.read_text()
+    )
+    # Plain HTTP on loopback, and it says so.
+    assert "Plain HTTP on loopback" in output
+    # The database, the generated key and var/ are the owner's alone.
+    var = tmp_path / "var"
+    assert (var.stat().st_mode & 0o777, (var / "secret-key").stat().st_mode & 0o777) == (
+        0o700,
+        0o600,
+    )
+    assert (tmp_path / "db.sqlite3").stat().st_mode & 0o777 == 0o600
 
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
@@ -160,7 +177,8 @@ def _demo_account(database: Path) -> tuple:
 
 def test_a_second_make_run_on_a_busy_port_stops_before_changing_anything(tmp_path):
     port = free_port()
-    env = {**_stack_env(tmp_path, port), "DJANGO_SECRET_KEY": "test-only-not-secret"}
+    # The test run's key (pytest.ini): make run has not generated one yet.
+    env = {**_stack_env(tmp_path, port), "DJANGO_SECRET_KEY": os.environ["DJANGO_SECRET_KEY"]}
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
                    capture_output=True)  # fmt: skip

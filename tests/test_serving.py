@@ -1,10 +1,11 @@
 """The web server as `make run` runs it (granian with api.serving in front of Django), tried
 with real sockets as slow and half-sent clients would: they cost everyone else nothing, are
 cut off after a bounded time with a JSON answer or a plain close, and leave no query string in
-the server's logs."""
+the server's logs, whose lines carry the request's id and cannot be forged."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -218,3 +219,76 @@ def test_the_servers_logs_never_carry_a_query_string(server):
     output = log.read_text()
     assert '"GET /patients" 401' in output  # the access log has the path...
     assert "Zelda" not in output  # ...and nothing of the query
+
+
+def _log_lines_with(log: Path, text: str, count: int = 1) -> list[str]:
+    """The log's lines that contain the text, once there are `count` of them (the access log
+    is written after the answer)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in log.read_text().splitlines() if text in line]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.1)
+
+
+def test_log_lines_carry_the_request_id_and_neither_the_query_nor_the_token(server):
+    port, log = server
+    token = "0123456789abcdef" * 4
+
+    response, _ = _exchange(
+        port,
+        b"GET /patients?search=John HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + f"Authorization: Bearer {token}\r\n".encode()
+        + b"X-Request-ID: trace-7.a_B\r\nConnection: close\r\n\r\n",
+        10,
+    )
+
+    assert response.startswith(b"HTTP/1.1 401")
+    assert b"\r\nx-request-id: trace-7.a_B\r\n" in response  # the front lowercases names
+    lines = _log_lines_with(log, "[trace-7.a_B]", count=2)
+    assert any(line.endswith("Unauthorized: /patients") for line in lines)  # Django's
+    assert any(' api.access [trace-7.a_B] 127.0.0.1 "GET /patients" 401 ' in line for line in lines)
+    output = log.read_text()
+    assert "John" not in output
+    assert token not in output
+
+
+def test_a_request_without_an_id_gets_one_in_the_answer_and_the_access_log(server):
+    port, log = server
+
+    response, _ = _exchange(
+        port,
+        b"GET /?client=Zelda HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"X-Request-ID: not/a safe id\r\nConnection: close\r\n\r\n",
+        10,
+    )
+
+    request_id = re.search(rb"x-request-id: ([0-9a-f]{32})\r\n", response.lower()).group(1)
+    lines = _log_lines_with(log, f"[{request_id.decode()}]")
+    assert response.startswith(b"HTTP/1.1 200")
+    assert '"GET /" 200' in lines[0]
+    assert "Zelda" not in log.read_text()
+
+
+def test_a_path_cannot_forge_a_line_of_the_access_log(server):
+    port, log = server
+
+    response, _ = _exchange(
+        port,
+        b"GET /nowhere%0a2026-01-01%2000:00:00,000%20INFO%20forged%1b%5b31m HTTP/1.1\r\n"
+        b"Host: 127.0.0.1\r\nX-Request-ID: forgery-1\r\nConnection: close\r\n\r\n",
+        10,
+    )
+
+    assert response.startswith(b"HTTP/1.1 404")
+    lines = _log_lines_with(log, "[forgery-1]", count=2)
+    assert any(
+        '"GET /nowhere\\n2026-01-01 00:00:00,000 INFO forged\\x1b[31m" 404' in line
+        for line in lines
+    )
+    output = log.read_text()
+    assert "\x1b" not in output
+    assert not any(
+        line.startswith("2026-01-01 00:00:00,000 INFO forged") for line in output.splitlines()
+    )

@@ -1,6 +1,7 @@
 """Settings come from the environment, and bad or missing ones stop the start-up."""
 
 import os
+import secrets
 import subprocess
 import sys
 from datetime import timedelta
@@ -14,19 +15,18 @@ from api.durations import parse_duration
 from telehealth.env import env_bool
 
 ROOT = Path(__file__).resolve().parents[1]
+# Strong by Django's rules (50 characters, 5 different ones, no django-insecure- prefix).
+STRONG_KEY = secrets.token_urlsafe(50)
 
 
-def _settings_in_subprocess(tmp_path, **env) -> subprocess.CompletedProcess:
-    """Import the settings with exactly these DJANGO_* variables and print a few values."""
+def _settings_in_subprocess(
+    tmp_path, show="s.DEBUG, s.ALLOWED_HOSTS, s.DATABASES['default']['ENGINE']", **env
+) -> subprocess.CompletedProcess:
+    """Import the settings with exactly these DJANGO_* variables and print some values."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     clean["TELEHEALTH_VAR_DIR"] = str(tmp_path)
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from telehealth import settings as s; "
-            "print(s.DEBUG, s.ALLOWED_HOSTS, s.DATABASES['default']['ENGINE'])",
-        ],
+        [sys.executable, "-c", f"from telehealth import settings as s; print({show})"],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -42,7 +42,7 @@ def test_secret_key_is_required_when_debug_is_off(tmp_path):
 
 
 def test_the_key_make_run_generated_is_used_when_none_is_set(tmp_path):
-    (tmp_path / "secret-key").write_text("generated-by-make-run")
+    (tmp_path / "secret-key").write_text(secrets.token_urlsafe(50))  # as make run writes it
 
     result = _settings_in_subprocess(tmp_path, DJANGO_DEBUG="0")
 
@@ -56,10 +56,117 @@ def test_debug_runs_without_a_secret_key(tmp_path):
     assert result.stdout.startswith("True")
 
 
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("test-only-not-secret", "shorter than 50 characters"),
+        ("ab" * 40, "fewer than 5 different characters"),
+        ("django-insecure-" + secrets.token_urlsafe(50), "starts with 'django-insecure-'"),
+    ],
+)
+def test_a_weak_secret_key_stops_the_start_up(tmp_path, key, reason):
+    result = _settings_in_subprocess(tmp_path, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=key)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY is too weak" in result.stderr
+    assert reason in result.stderr
+    assert key not in result.stderr  # the key itself is never printed
+
+
+def test_a_weak_key_the_file_holds_stops_the_start_up_too(tmp_path):
+    (tmp_path / "secret-key").write_text("short")
+
+    result = _settings_in_subprocess(tmp_path, DJANGO_DEBUG="0")
+
+    assert result.returncode != 0
+    assert "too weak" in result.stderr
+
+
+def test_debug_accepts_a_weak_key(tmp_path):
+    result = _settings_in_subprocess(tmp_path, DJANGO_DEBUG="1", DJANGO_SECRET_KEY="dev")
+
+    assert result.returncode == 0, result.stderr
+
+
+HTTPS_SETTINGS = (
+    "s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, "
+    "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_PROXY_SSL_HEADER, "
+    "s.SECURE_REDIRECT_EXEMPT"
+)
+
+
+def test_https_is_on_unless_debugging(tmp_path):
+    result = _settings_in_subprocess(
+        tmp_path, show=HTTPS_SETTINGS, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=STRONG_KEY
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:5] == ["True", "31536000", "True", "True", "True"]
+    assert "('HTTP_X_FORWARDED_PROTO', 'https')" in result.stdout
+
+
+@pytest.mark.parametrize("env", [{"DJANGO_DEBUG": "1"}, {"DJANGO_HTTPS": "0"}])
+def test_https_is_off_when_debugging_or_told_so(tmp_path, env):
+    result = _settings_in_subprocess(
+        tmp_path,
+        show="s.HTTPS, 'SECURE_SSL_REDIRECT' in dir(s), 'SESSION_COOKIE_SECURE' in dir(s)",
+        DJANGO_SECRET_KEY=STRONG_KEY,
+        **env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False False False"
+
+
+def test_production_settings_pass_the_deploy_check_with_warnings_as_failures(tmp_path):
+    """What an operator sets and nothing else (no PYTHONPATH, no test run's variables)."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": STRONG_KEY,
+        "DJANGO_ALLOWED_HOSTS": "example.org",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (1 silenced)." in result.stdout
+
+
+def test_the_deploy_check_fails_without_https(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": STRONG_KEY,
+        "DJANGO_ALLOWED_HOSTS": "example.org",
+        "DJANGO_HTTPS": "0",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0  # the check is not toothless
+    assert "security.W008" in result.stderr  # SECURE_SSL_REDIRECT
+    assert "security.W012" in result.stderr  # SESSION_COOKIE_SECURE
+
+
 def test_hosts_and_database_come_from_the_environment(tmp_path):
     result = _settings_in_subprocess(
         tmp_path,
-        DJANGO_SECRET_KEY="x",
+        DJANGO_SECRET_KEY=STRONG_KEY,
         DJANGO_ALLOWED_HOSTS="api.clinic.example, admin.clinic.example",
         DATABASE_URL="postgres://user@db.example:5432/telehealth",
     )
@@ -70,7 +177,7 @@ def test_hosts_and_database_come_from_the_environment(tmp_path):
 
 
 def test_a_malformed_boolean_stops_the_start_up(tmp_path):
-    result = _settings_in_subprocess(tmp_path, DJANGO_SECRET_KEY="x", DJANGO_DEBUG="maybe")
+    result = _settings_in_subprocess(tmp_path, DJANGO_SECRET_KEY=STRONG_KEY, DJANGO_DEBUG="maybe")
 
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be a boolean" in result.stderr
@@ -133,7 +240,7 @@ def test_delivery_task_acks_late_and_requeues_when_its_worker_is_lost():
 
 def test_a_stale_threshold_shorter_than_a_send_stops_the_start_up(tmp_path):
     result = _settings_in_subprocess(
-        tmp_path, DJANGO_SECRET_KEY="x", NOTIFICATION_STALE_AFTER="5s", SMS_TIMEOUT="10"
+        tmp_path, DJANGO_SECRET_KEY=STRONG_KEY, NOTIFICATION_STALE_AFTER="5s", SMS_TIMEOUT="10"
     )
 
     assert result.returncode != 0
@@ -164,7 +271,7 @@ def test_worker_connections_to_sqlite_commit_without_waiting_for_the_disk():
 
 def test_email_tls_and_ssl_together_stop_the_start_up(tmp_path):
     result = _settings_in_subprocess(
-        tmp_path, DJANGO_SECRET_KEY="x", EMAIL_USE_TLS="1", EMAIL_USE_SSL="1"
+        tmp_path, DJANGO_SECRET_KEY=STRONG_KEY, EMAIL_USE_TLS="1", EMAIL_USE_SSL="1"
     )
 
     assert result.returncode != 0

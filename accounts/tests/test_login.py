@@ -1,6 +1,5 @@
 """Logging in: POST /auth/login trades a username and password for a token, and staff log in
-to the browsable API by session; both share one rate limit that a forged X-Forwarded-For
-does not get around."""
+to the browsable API by session (the lockout both share is in test_login_lockout.py)."""
 
 from http import HTTPStatus
 
@@ -68,36 +67,3 @@ def test_browsable_api_works_for_a_staff_user_logged_in_by_session():
     assert page.status_code == HTTPStatus.OK
     assert page["Content-Type"].startswith("text/html")
     assert b"Visible Patient" in page.content
-
-
-def test_login_is_throttled(dora):
-    client = APIClient()
-    statuses = [login("dora", "wrong", client).status_code for _ in range(11)]
-
-    assert statuses[:10] == [HTTPStatus.BAD_REQUEST] * 10
-    assert statuses[10] == HTTPStatus.TOO_MANY_REQUESTS
-
-
-def test_login_throttle_ignores_a_forged_x_forwarded_for(dora):
-    client = APIClient()
-    statuses = [
-        login("dora", "wrong", client, HTTP_X_FORWARDED_FOR=f"203.0.113.{attempt}").status_code
-        for attempt in range(11)
-    ]
-
-    assert statuses[10] == HTTPStatus.TOO_MANY_REQUESTS
-
-
-@pytest.mark.parametrize("login_page", ["/admin/login/", "/api-auth/login/"])
-def test_session_logins_share_the_login_rate_limit(dora, login_page):
-    client = APIClient()
-    for _ in range(5):
-        login("dora", "wrong", client)
-
-    statuses = [
-        client.post(login_page, {"username": "dora", "password": "wrong"}).status_code
-        for _ in range(6)
-    ]
-
-    assert statuses[:5] == [HTTPStatus.OK] * 5  # the form again, with its error
-    assert statuses[5] == HTTPStatus.TOO_MANY_REQUESTS

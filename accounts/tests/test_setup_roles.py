@@ -48,7 +48,11 @@ def test_setup_roles_grants_the_documented_permissions():
         "view_notification",
         "add_notification",
     }
-    assert group_codenames("auditor") == {"view_patient", "view_notification"}
+    assert group_codenames("auditor") == {
+        "view_patient",
+        "view_notification",
+        "view_accessrecord",
+    }
 
 
 def test_setup_roles_twice_changes_nothing():

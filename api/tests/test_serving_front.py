@@ -4,6 +4,8 @@ overloaded or the application itself raises. The real server is in tests/test_se
 
 import asyncio
 import json
+import logging
+import re
 import threading
 
 import pytest
@@ -234,3 +236,30 @@ def test_a_plain_response_is_closed_in_the_thread_that_ran_it():
     assert body == b"ok"
     assert [name for name, _ in threads] == ["run", "close"]
     assert threads[0][1] == threads[1][1]
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"), [("lb-42.a_Z", True), ("two words", False), ("x" * 65, False)]
+)
+def test_the_application_and_the_client_get_the_same_request_id(given, kept):
+    scope = _scope(method="GET", headers=[("x-request-id", given)])
+
+    _, headers, body = _call(_front(), scope, [])
+
+    request_id = json.loads(body)["HTTP_X_REQUEST_ID"]
+    assert headers["x-request-id"] == request_id
+    assert (request_id == given) is kept
+    assert kept or re.fullmatch(r"[0-9a-f]{32}", request_id)
+
+
+def test_the_fronts_own_answers_carry_a_request_id_and_are_in_the_access_log(caplog):
+    scope = _scope(query=b"search=Zelda", headers=[("content-length", "101")])
+
+    with caplog.at_level(logging.INFO, logger="api.access"):
+        status, headers, _ = _call(_front(), scope, [])
+
+    (record,) = [r for r in caplog.records if r.name == "api.access"]
+    assert status == 413
+    assert record.request_id == headers["x-request-id"]
+    assert record.getMessage().startswith('203.0.113.9 "POST /patients" 413 ')
+    assert "Zelda" not in record.getMessage()

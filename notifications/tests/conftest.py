@@ -121,7 +121,7 @@ def start_worker(transactional_db, test_redis, tmp_path, settings):
             **os.environ,
             "DATABASE_URL": _database_url(),
             "REDIS_URL": test_redis.url,
-            "DJANGO_SECRET_KEY": "test-only-not-secret",
+            "DJANGO_SECRET_KEY": os.environ["DJANGO_SECRET_KEY"],
             "SMS_BACKEND": settings.SMS_BACKEND,
             "SMS_GATEWAY_URL": settings.SMS_GATEWAY_URL,
             "SMS_ACCOUNT_SID": settings.SMS_ACCOUNT_SID,

@@ -38,6 +38,8 @@ class NotificationFactory(factory.django.DjangoModelFactory):
         model = Notification
 
     patient = factory.SubFactory(PatientFactory)
+    # The id a deletion does not clear, as notifications_queue stores it.
+    patient_ref = factory.LazyAttribute(lambda n: n.patient.pk if n.patient else None)
     first_name = factory.LazyAttribute(lambda n: n.patient.first_name if n.patient else "Pat")
     channel = Channel.SMS
     kind = Notification.Kind.WELCOME

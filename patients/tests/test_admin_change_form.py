@@ -17,7 +17,7 @@ from patients.tests.factories import PatientFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_id_and_timestamps_are_read_only_not_form_fields(superuser_client):
+def test_id_version_and_timestamps_are_read_only_not_form_fields(superuser_client):
     patient = PatientFactory()
 
     response = superuser_client.get(change_url(patient))
@@ -31,8 +31,16 @@ def test_id_and_timestamps_are_read_only_not_form_fields(superuser_client):
         "preferred_channel",
         "sms_opt_out",
         "email_opt_out",
+        "seen_version",  # hidden: the version this page showed
     }
-    assert set(adminform.readonly_fields) == {"id", "created_at", "updated_at", "notices"}
+    assert adminform.form.fields["seen_version"].widget.is_hidden
+    assert set(adminform.readonly_fields) == {
+        "id",
+        "version",
+        "created_at",
+        "updated_at",
+        "notices",
+    }
     assert str(patient.pk) in response.content.decode()
 
 

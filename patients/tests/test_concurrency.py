@@ -1,13 +1,17 @@
-"""Simultaneous writers: the database constraints decide, and nobody sees a 500."""
+"""Simultaneous writers: the database constraints and row locks decide, and nobody sees a
+500."""
 
 import threading
 from http import HTTPStatus
 
 import pytest
 from django.db import connection
+from rest_framework.test import APIClient
 
 from accounts.services import roles_setup, token_issue
+from notifications.models import Notification
 from patients.models import Patient
+from patients.tests.factories import ANN, PatientFactory
 
 # Threads need their own connections to a real (file) database, so commits must be real too.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,32 +19,38 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 8
 
 
-def _post_from_threads(bodies):
-    from rest_framework.test import APIClient
-
+def _from_threads(requests):
+    """Make each request (a function of an API client) in its own thread, all at once, as
+    alice; returns each one's status, body and headers."""
     roles_setup()
     _, token = token_issue(username="alice", create=True, role="clinician")
-    barrier = threading.Barrier(len(bodies))
-    results = [None] * len(bodies)
+    barrier = threading.Barrier(len(requests))
+    results = [None] * len(requests)
 
-    def post(index, body):
+    def run(index, request):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         try:
             barrier.wait()
-            response = client.post("/patients", body, format="json")
-            results[index] = (response.status_code, response.content.decode())
+            response = request(client)
+            results[index] = (response.status_code, response.content.decode(), response.headers)
         except Exception as exc:  # a failed thread must fail the test, not vanish
-            results[index] = (None, repr(exc))
+            results[index] = (None, repr(exc), {})
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=post, args=(i, b)) for i, b in enumerate(bodies)]
+    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return results
+
+
+def _post_from_threads(bodies):
+    return _from_threads(
+        [lambda client, body=body: client.post("/patients", body, format="json") for body in bodies]
+    )
 
 
 def test_eight_simultaneous_posts_with_the_same_email_give_one_201_and_seven_409():
@@ -51,9 +61,9 @@ def test_eight_simultaneous_posts_with_the_same_email_give_one_201_and_seven_409
 
     results = _post_from_threads(bodies)
 
-    statuses = sorted(status for status, _ in results)
+    statuses = sorted(status for status, _, _ in results)
     assert statuses == [HTTPStatus.CREATED] + [HTTPStatus.CONFLICT] * (THREADS - 1), results
-    assert not any("locked" in body for _, body in results)
+    assert not any("locked" in body for _, body, _ in results)
     assert Patient.objects.filter(email="same@example.com").count() == 1
 
 
@@ -65,5 +75,59 @@ def test_simultaneous_posts_of_different_patients_all_succeed():
 
     results = _post_from_threads(bodies)
 
-    assert [status for status, _ in results] == [HTTPStatus.CREATED] * THREADS, results
+    assert [status for status, _, _ in results] == [HTTPStatus.CREATED] * THREADS, results
     assert Patient.objects.count() == THREADS
+
+
+def test_two_writers_with_the_same_etag_give_one_200_and_one_412():
+    patient = PatientFactory(**ANN)
+    url = f"/patients/{patient.pk}"
+
+    results = _from_threads(
+        [
+            lambda client, n=n: client.put(
+                url, {"name": f"Writer {n}"}, format="json", HTTP_IF_MATCH='"1"'
+            )
+            for n in range(2)
+        ]
+    )
+
+    statuses = sorted(status for status, _, _ in results)
+    assert statuses == [HTTPStatus.OK, HTTPStatus.PRECONDITION_FAILED], results
+    winner = next(body for status, body, _ in results if status == HTTPStatus.OK)
+    saved = Patient.objects.get(pk=patient.pk)
+    assert saved.version == 2
+    assert saved.name in winner
+    assert Patient.history.filter(id=patient.pk).count() == 2  # created, one update
+
+
+def test_ten_simultaneous_deletes_give_one_200_nine_404_and_one_deleted_version():
+    patient = PatientFactory(**ANN)
+
+    results = _from_threads(
+        [lambda client: client.delete(f"/patients/{patient.pk}") for _ in range(10)]
+    )
+
+    statuses = sorted(status for status, _, _ in results)
+    assert statuses == [HTTPStatus.OK] + [HTTPStatus.NOT_FOUND] * 9, results
+    assert Patient.history.filter(id=patient.pk, history_type="-").count() == 1
+
+
+def test_twenty_posts_with_the_same_idempotency_key_create_one_patient_and_one_notice():
+    results = _from_threads(
+        [
+            lambda client: client.post(
+                "/patients", ANN, format="json", HTTP_IDEMPOTENCY_KEY="retry-storm"
+            )
+            for _ in range(20)
+        ]
+    )
+
+    assert Patient.objects.count() == 1
+    assert Notification.objects.count() == 1
+    created = [body for status, body, _ in results if status == HTTPStatus.CREATED]
+    in_progress = [body for status, body, _ in results if status == HTTPStatus.CONFLICT]
+    # Every answer is the stored response, or says the first is still running.
+    assert len(created) + len(in_progress) == 20, results
+    assert len(set(created)) == 1
+    assert all("is in progress" in body for body in in_progress)

@@ -1,8 +1,9 @@
 """`manage.py demo_user`: the demo superuser for `make run`, with a fresh password and token."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import demo_user_setup
+from api.exceptions import ApplicationError
 
 
 class Command(BaseCommand):
@@ -12,7 +13,10 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="demo")
 
     def handle(self, *args, username, **options):
-        password, token = demo_user_setup(username=username)
+        try:
+            password, token = demo_user_setup(username=username)
+        except ApplicationError as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"Demo superuser: {username}")
         self.stdout.write(f"Password:       {password}")
         self.stdout.write(f"API token:      {token}")

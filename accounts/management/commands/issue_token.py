@@ -15,7 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("--create", action="store_true", help="create the user if absent")
         parser.add_argument("--role", choices=sorted(ROLES), help="add the user to this role")
         parser.add_argument(
-            "--ttl", help="token lifetime such as 90d, 12h or 30m (default: TOKEN_TTL)"
+            "--ttl",
+            help="token lifetime such as 90d, 12h or 30m, used or not (default: TOKEN_MAX_AGE)",
         )
 
     def handle(self, *args, username, create, role, ttl, **options):

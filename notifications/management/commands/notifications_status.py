@@ -1,6 +1,7 @@
 """`manage.py notifications_status`: counts by status and the oldest undelivered notice."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from notifications.selectors import notifications_status
 
@@ -8,8 +9,19 @@ from notifications.selectors import notifications_status
 class Command(BaseCommand):
     help = "Print notification counts by status and the age of the oldest undelivered one."
 
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # A wrong argument gets argparse's one-line error and exit status 2, without the
+        # usage block before it (--help still shows it); monitoring reads the one line.
+        parser.print_usage = lambda file=None: None
+        return parser
+
     def handle(self, *args, **options):
-        counts, oldest = notifications_status()
+        try:
+            counts, oldest = notifications_status()
+        except DatabaseError as exc:
+            # One line and exit status 1, not a traceback, for a monitor to report.
+            raise CommandError(f"cannot read the outbox: {' '.join(str(exc).split())}") from None
         for status, count in counts.items():
             self.stdout.write(f"{status:<8} {count}")
         age = f"{oldest.total_seconds():.0f}s" if oldest is not None else "none"
