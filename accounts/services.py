@@ -306,13 +306,18 @@ def otp_devices(user: AbstractBaseUser) -> list[Device]:
 def otp_verify(*, user: AbstractBaseUser, code: str) -> Device | None:
     """The user's confirmed device that accepts this code, or None. A code is good once
     (django-otp remembers the last one used), and each device slows down guessing after a
-    wrong code (OTP_TOTP_THROTTLE_FACTOR)."""
+    wrong code (OTP_TOTP_THROTTLE_FACTOR).
+
+    django-otp compares the code with the last one used as it is in the device object, so
+    each device is read again under a row lock (SQLite: its IMMEDIATE write lock) for the
+    check: two logins sending the same code at once would otherwise both see it unused."""
     code = code.strip().replace(" ", "")
     if not code.isdigit() or len(code) > 8:
         return None
     for device in otp_devices(user):
         with transaction.atomic():
-            if device.verify_token(code):
+            device = type(device).objects.select_for_update().filter(pk=device.pk).first()
+            if device is not None and device.verify_token(code):
                 return device
     return None
 

@@ -68,6 +68,35 @@ def validation_summary(detail, codes) -> str:
     return str(detail) or "Invalid input"
 
 
+# Set on a request by the API's throttles (api.throttling) once they have counted it.
+THROTTLES_CHECKED = "throttles_checked"
+
+
+def _throttled_instead(exc, context):
+    """A Throttled in place of a 401 or 403 that DRF answered before it checked the rate
+    limits (it authenticates and checks permissions first), if the request is over one; else
+    the refusal. Without it a client without a token, or with a wrong one, or a user without
+    the permission, could send requests (each of them audited) at any rate."""
+    request, view = context.get("request"), context.get("view")
+    refusals = (
+        exceptions.NotAuthenticated,
+        exceptions.AuthenticationFailed,
+        exceptions.PermissionDenied,
+    )
+    if (
+        not isinstance(exc, refusals)
+        or request is None
+        or view is None
+        or getattr(request, THROTTLES_CHECKED, False)
+    ):
+        return exc
+    try:
+        view.check_throttles(request)
+    except exceptions.Throttled as throttled:
+        return throttled
+    return exc
+
+
 def api_exception_handler(exc, context):
     """DRF's handler (headers, rollback) with the API's body shape in place of `{"detail"}`."""
     if isinstance(exc, ApplicationError):
@@ -80,6 +109,7 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    exc = _throttled_instead(exc, context)
 
     response = exception_handler(exc, context)
     if response is None:

@@ -22,6 +22,7 @@ def if_match_versions(header: str | None) -> frozenset[int] | None:
     # parse_etags keeps the W/ prefix off and the quotes on; anything unparsable is dropped.
     for tag in parse_etags(header):
         value = tag.removeprefix("W/").strip('"')
-        if value.isascii() and value.isdigit() and len(value) <= 18:
+        # Strong comparison is of the characters: "01" is not the tag "1".
+        if value.isascii() and value.isdigit() and len(value) <= 18 and value == str(int(value)):
             versions.add(int(value))
     return frozenset(versions)

@@ -76,6 +76,14 @@ def idempotency_key_complete(
     claim.save(update_fields=["status_code", "response_body", "response_headers"])
 
 
+def idempotent_responses_forget(*, mentioning: str) -> int:
+    """Forget the keys whose stored response mentions a value (a record's id), when what it
+    showed must no longer be shown: a retry under such a key is then a new request. Returns
+    how many went."""
+    deleted, _ = IdempotencyKey.objects.filter(response_body__contains=mentioning).delete()
+    return deleted
+
+
 def idempotency_keys_expire() -> int:
     """Forget keys older than their lifetime. Returns how many went."""
     expired = timezone.now() - IDEMPOTENCY_KEY_LIFETIME

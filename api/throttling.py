@@ -40,6 +40,10 @@ class _WindowCounterThrottle(SimpleRateThrottle):
         return getattr(settings, self.rate_setting)
 
     def allow_request(self, request, view) -> bool:
+        # Counted once: a refusal raised after this is not counted again (api.exceptions'
+        # THROTTLES_CHECKED, not imported: DRF's views import these classes while
+        # api.exceptions is still importing them).
+        request.throttles_checked = True
         if self.rate is None:
             return True
         ident = self.get_cache_key(request, view)

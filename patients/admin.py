@@ -18,6 +18,7 @@ from notifications.selectors import notifications_for_patient
 from patients.models import EDITABLE_FIELDS, DeletedPatient, Patient, Via
 from patients.selectors import patient_search
 from patients.services import (
+    PatientConflict,
     PatientModified,
     PatientNotFound,
     PatientNotRestorable,
@@ -28,6 +29,9 @@ from patients.services import (
 )
 from patients.validators import normalize_email, normalize_phone
 
+DELETED_MEANWHILE = (
+    "Someone else deleted this patient after you opened this page. Nothing was saved."
+)
 STALE_FORM = (
     "Someone else changed this patient after you opened this page. Nothing was saved: "
     "reload the page to see their change, then make yours again."
@@ -164,6 +168,14 @@ class PatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
             # Someone saved between the form's check and this save's lock.
             self.message_user(request, STALE_FORM, messages.ERROR)
             return HttpResponseRedirect(request.path)
+        except PatientNotFound:
+            # Someone deleted the patient between this page's read and its save.
+            self.message_user(request, DELETED_MEANWHILE, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:patients_patient_changelist"))
+        except PatientConflict as conflict:
+            # Someone took the email or phone between the form's check and this save.
+            self.message_user(request, f"{conflict}. Nothing was saved.", messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def save_model(self, request, obj, form, change):
         values = {field: form.cleaned_data[field] for field in EDITABLE_FIELDS}
@@ -185,7 +197,9 @@ class PatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
         obj._state.adding = False
 
     def delete_model(self, request, obj):
-        patient_delete(patient=obj, actor=request.user, via=Via.ADMIN)
+        # Someone else may have deleted it since this page read it: it is gone either way.
+        with contextlib.suppress(PatientNotFound):
+            patient_delete(patient=obj, actor=request.user, via=Via.ADMIN)
 
     def delete_queryset(self, request, queryset):
         for patient in queryset:

@@ -3,6 +3,7 @@ the admin and the management commands alike. Each change and the notices it call
 together, or not at all. This side decides who is told, at which address and with what
 consent; the outbox (notifications) stores, delivers and retries."""
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from api.exceptions import ConflictError, NotFoundError, PreconditionFailed
 from api.preconditions import etag
+from api.services import idempotent_responses_forget
 from notifications.models import ERASED, Notification
 from notifications.services import (
     Recipient,
@@ -252,19 +254,22 @@ def patient_restore(
     new version number (so an ETag from before the delete stays stale).
 
     Refused (PatientNotRestorable) when the patient exists, when their data was purged,
-    and when another patient now holds their email or phone. No notice is sent: the
-    patient was told of the record when it was made.
+    when another patient now holds their email or phone, and when their details fail
+    today's rules (a version recorded before the rules changed); an email or phone recorded
+    in an older spelling is put in today's stored form, as the migration did for current
+    patients. No notice is sent: the patient was told of the record when it was made.
     """
-    if Patient.objects.filter(pk=patient_id).exists():
-        raise PatientNotRestorable("Patient is not deleted")
-    # Locked, so a purge running at the same moment either finishes first (and the restore
-    # sees the erased version) or waits for the restore.
+    # The last version is locked before anything is checked, so of a restore and a purge
+    # (or two restores) running at the same moment, the second to get the lock sees what
+    # the first did: an erased version, or a patient who exists again.
     last = (
         Patient.history.select_for_update()
         .filter(id=patient_id)
         .order_by("-history_date", "-history_id")
         .first()
     )
+    if Patient.objects.filter(pk=patient_id).exists():
+        raise PatientNotRestorable("Patient is not deleted")
     if last is None:
         raise PatientNotFound()
     if last.erased_at is not None:
@@ -274,7 +279,22 @@ def patient_restore(
     patient = last.instance
     patient.version = last.version + 1
     _attribute(patient, actor, via, reason="restored")
-    patient.full_clean(validate_unique=False, validate_constraints=False)
+    refused = set()
+    for field, normalize in _NORMALIZERS.items():
+        try:
+            setattr(patient, field, normalize(getattr(patient, field)))
+        except ValidationError:
+            refused.add(field)
+    try:
+        patient.full_clean(exclude=refused, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        refused.update(exc.message_dict)
+    if refused:
+        # The fields' names only: the message is shown, and their values are PHI.
+        raise PatientNotRestorable(
+            "Patient cannot be restored: their recorded details fail today's rules for "
+            f"patient details ({', '.join(sorted(refused))})"
+        )
     try:
         with transaction.atomic():
             patient.save(force_insert=True)
@@ -325,7 +345,8 @@ def patients_purge_deleted(*, older_than: timedelta, now: datetime | None = None
     cutoff = (now or timezone.now()) - older_than
     report = PurgeReport()
     for patient_id in _deleted_before(cutoff):
-        report.add(_purge(patient_id))
+        with contextlib.suppress(PatientNotPurgeable):  # restored since it was listed
+            report.add(_purge(patient_id))
     report.notifications += notifications_erase_unlinked(created_before=cutoff)
     report.log_entries += _log_entries_erase_unlinked(cutoff)
     logger.info(
@@ -371,7 +392,9 @@ def _deleted_before(cutoff: datetime) -> list[uuid.UUID]:
 
 
 def _purge(patient_id) -> PurgeReport:
-    """Erase the personal fields of all of one patient's versions, notices and log entries.
+    """Erase the personal fields of all of one patient's versions, notices and log entries
+    (and the stored responses of Idempotency-Key retries that show them). Raises
+    PatientNotPurgeable if the patient exists.
 
     Each distinct value of a field becomes its own marker ("[erased 1]", "[erased 2]"), so
     the history still tells which fields each change changed, but not from what to what.
@@ -382,6 +405,10 @@ def _purge(patient_id) -> PurgeReport:
         .filter(id=patient_id)
         .order_by("history_date", "history_id")
     )
+    # Checked again now that the versions are locked: a restore that held them until it
+    # committed has brought the patient back, and a current patient is never erased.
+    if Patient.objects.filter(pk=patient_id).exists():
+        raise PatientNotPurgeable()
     now = timezone.now()
     for name in PERSONAL_FIELDS:
         model_field = history._meta.get_field(name)
@@ -394,6 +421,8 @@ def _purge(patient_id) -> PurgeReport:
     for version in versions:
         version.erased_at = version.erased_at or now
     history.objects.bulk_update(versions, [*PERSONAL_FIELDS, "erased_at"], batch_size=_CHUNK)
+    # A create's stored response (for Idempotency-Key retries) holds the patient's details.
+    idempotent_responses_forget(mentioning=str(patient_id))
     return PurgeReport(
         patient_ids=[patient_id],
         versions=len(versions),

@@ -60,3 +60,32 @@ def test_an_overflowing_ttl_exits_non_zero_without_a_traceback(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "CommandError: --ttl: too long a duration: '999999999d' (at most 36500d)"
     ]
+
+
+NOT_UTF8 = b"\xff\xfe"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("issue_token", NOT_UTF8),
+        ("issue_token", "svc", "--create", "--ttl", NOT_UTF8),
+        ("enrol_totp", NOT_UTF8),
+        ("enrol_totp", "svc", "--name", NOT_UTF8),
+        ("demo_user", "--username", NOT_UTF8),
+        ("issue_token", "svc", "--role", "nope"),
+        ("setup_roles", "surprise"),
+    ],
+)
+def test_wrong_arguments_from_the_command_line_are_one_line_and_exit_2(tmp_path, args):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True
+    )
+
+    stderr = result.stderr.decode(errors="replace")
+    assert result.returncode == 2
+    assert "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert "error:" in stderr

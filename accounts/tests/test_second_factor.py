@@ -3,12 +3,14 @@ every login, /auth/login as `otp` and the session logins in their code field; a 
 a failed login. With ADMIN_REQUIRE_MFA the admin admits only sessions verified by a code.
 Staff enrol with `manage.py enrol_totp` (or in the admin); the codes here are real TOTP codes."""
 
+import threading
 from datetime import timedelta
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core.management import CommandError
+from django.db import connection
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -81,6 +83,37 @@ def test_a_code_is_good_only_once(device):
     assert otp_login("erin", PASSWORD, first).status_code == HTTPStatus.OK
 
     assert otp_login("erin", PASSWORD, first).status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_logins_with_one_code_give_one_token():
+    erin = UserFactory(username="erin", password=PASSWORD, staff=True, role="clinician")
+    the_code = code(TOTPDevice.objects.create(user=erin, name="phone", confirmed=True))
+    start = threading.Barrier(10)
+    statuses = []
+
+    def attempt(n: int):
+        try:
+            start.wait()
+            # Each from its own address, so the lockout does not stand in for the device's check.
+            response = APIClient().post(
+                "/auth/login",
+                {"username": "erin", "password": PASSWORD, "otp": the_code},
+                format="json",
+                REMOTE_ADDR=f"203.0.113.{n}",
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()  # each thread's own
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [HTTPStatus.OK] + [HTTPStatus.UNAUTHORIZED] * 9
+    assert AuthToken.objects.count() == 1
 
 
 def test_wrong_codes_count_as_failed_logins(device, clock):

@@ -54,6 +54,37 @@ def test_anonymous_clients_are_counted_by_address(anonymous, settings):
     assert elsewhere.status_code == HTTPStatus.OK
 
 
+@pytest.mark.parametrize("authorization", [None, "Bearer 0123456789abcdef", "Basic x"])
+def test_requests_refused_for_their_credentials_count_against_the_address(
+    anonymous, settings, authorization
+):
+    settings.API_RATE_ANON = "2/min"
+    if authorization:
+        anonymous.credentials(HTTP_AUTHORIZATION=authorization)
+
+    codes = statuses(anonymous, 3, REMOTE_ADDR="203.0.113.7")
+
+    assert codes == [HTTPStatus.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED, 429]
+    assert anonymous.get("/patients", REMOTE_ADDR="198.51.100.8").status_code == 401
+
+
+def test_requests_refused_for_a_missing_permission_count_against_the_user(mallory, settings):
+    settings.API_RATE_USER = "2/min"
+
+    codes = statuses(mallory, 3)
+
+    assert codes == [HTTPStatus.FORBIDDEN, HTTPStatus.FORBIDDEN, 429]
+
+
+def test_a_request_refused_after_the_rate_check_is_counted_once(alice, settings):
+    settings.API_RATE_USER = "3/min"
+    missing = "/patients/00000000-0000-0000-0000-000000000000"
+
+    codes = statuses(alice, 3, missing) + statuses(alice, 1)
+
+    assert codes == [HTTPStatus.NOT_FOUND] * 3 + [429]
+
+
 def test_the_login_is_under_the_anonymous_rate_too(anonymous, settings):
     settings.API_RATE_ANON = "2/min"
     body = {"username": "nobody", "password": "x"}

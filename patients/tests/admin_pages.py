@@ -1,6 +1,8 @@
 """The patient admin's pages as the tests drive them: their URLs, a valid form, and the rows a
 changelist lists."""
 
+import contextlib
+
 from patients.models import Patient
 
 CHANGELIST = "/admin/patients/patient/"
@@ -27,3 +29,21 @@ def form_data(**overrides) -> dict:
 
 def listed(response) -> list[Patient]:
     return list(response.context["cl"].result_list)
+
+
+@contextlib.contextmanager
+def meanwhile(signal, write):
+    """Run `write` once, the first time `signal` (post_init: the page has read a patient;
+    pre_save: it is about to save one) fires for a patient inside the block: another
+    request's write landing between the page's read or checks and its save."""
+    pending = [write]
+
+    def receiver(sender, **kwargs):
+        if pending:
+            pending.pop()()
+
+    signal.connect(receiver, sender=Patient, weak=False)
+    try:
+        yield
+    finally:
+        signal.disconnect(receiver, sender=Patient)

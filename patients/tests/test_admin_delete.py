@@ -5,11 +5,13 @@ import logging
 from http import HTTPStatus
 
 import pytest
+from django.db.models.signals import post_init
 
 from notifications.models import Notification
 from notifications.tests.factories import NotificationFactory
 from patients.models import Patient
-from patients.tests.admin_pages import CHANGELIST, delete_url
+from patients.services import patient_delete
+from patients.tests.admin_pages import CHANGELIST, delete_url, meanwhile
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +61,16 @@ def test_bulk_delete_action_deletes_the_selected_patients_through_the_service(
     )
     assert Notification.objects.count() == 3
     assert Notification.objects.filter(patient=None).count() == 2
+
+
+def test_a_patient_someone_else_deletes_while_the_confirmation_is_posted_is_no_error(
+    superuser_client,
+):
+    patient = NotificationFactory().patient
+
+    with meanwhile(post_init, lambda: patient_delete(patient=patient)):
+        response = superuser_client.post(delete_url(patient), {"post": "yes"})
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert not Patient.objects.filter(pk=patient.pk).exists()
+    assert Patient.history.filter(id=patient.pk, history_type="-").count() == 1

@@ -11,6 +11,14 @@ from rest_framework.test import APIClient
 from accounts.services import roles_setup, token_issue
 from notifications.models import Notification
 from patients.models import Patient
+from patients.services import (
+    PatientNotPurgeable,
+    PatientNotRestorable,
+    patient_create,
+    patient_delete,
+    patient_purge,
+    patient_restore,
+)
 from patients.tests.factories import ANN, PatientFactory
 
 # Threads need their own connections to a real (file) database, so commits must be real too.
@@ -131,3 +139,63 @@ def test_twenty_posts_with_the_same_idempotency_key_create_one_patient_and_one_n
     assert len(created) + len(in_progress) == 20, results
     assert len(set(created)) == 1
     assert all("is in progress" in body for body in in_progress)
+
+
+def _at_once(calls):
+    """Run each call (a service call) in its own thread, all at once; returns each one's
+    result or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _deleted_patient() -> Patient:
+    return patient_delete(patient=patient_create(**ANN))
+
+
+def test_of_four_simultaneous_restores_one_restores_and_three_find_it_not_deleted():
+    patient = _deleted_patient()
+
+    results = _at_once([lambda: patient_restore(patient_id=patient.pk) for _ in range(4)])
+
+    restored = [r for r in results if isinstance(r, Patient)]
+    refused = [str(r) for r in results if isinstance(r, PatientNotRestorable)]
+    assert len(restored) == 1, results
+    assert refused == ["Patient is not deleted"] * 3, results
+    assert Patient.history.filter(id=patient.pk, history_type="+").count() == 2
+
+
+def test_a_restore_and_a_purge_at_once_never_both_succeed():
+    patient = _deleted_patient()
+
+    restored, purged = _at_once(
+        [
+            lambda: patient_restore(patient_id=patient.pk),
+            lambda: patient_purge(patient_id=patient.pk),
+        ]
+    )
+
+    current = Patient.objects.filter(pk=patient.pk).first()
+    if current is not None:  # the restore went first; the purge must leave the patient be
+        assert isinstance(purged, PatientNotPurgeable), purged
+        assert current.email == ANN["email"]
+        assert not Patient.history.filter(id=patient.pk, erased_at__isnull=False).exists()
+        assert Notification.objects.get(patient_ref=patient.pk).recipient == ANN["phone"]
+    else:  # the purge went first; the restore finds the data gone
+        assert isinstance(restored, PatientNotRestorable), restored
+        assert "purged" in str(restored)

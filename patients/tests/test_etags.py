@@ -4,10 +4,11 @@ names an older one is refused with 412, through the API and the admin alike."""
 from http import HTTPStatus
 
 import pytest
+from django.db.models.signals import post_init, pre_save
 
 from patients.models import Patient
-from patients.services import patient_update
-from patients.tests.admin_pages import change_url
+from patients.services import patient_delete, patient_update
+from patients.tests.admin_pages import ADD, CHANGELIST, change_url, form_data, meanwhile
 from patients.tests.factories import ANN, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,9 @@ def test_a_stale_delete_is_412_and_the_patient_stays(alice, patient):
     assert Patient.objects.filter(pk=patient.pk).exists()
 
 
-@pytest.mark.parametrize("if_match", ["garbage", '""', '"-1"', '"1.0"', '"99999999999999999999"'])
+@pytest.mark.parametrize(
+    "if_match", ["garbage", '""', '"-1"', '"1.0"', '"01"', '"99999999999999999999"']
+)
 def test_an_if_match_naming_no_version_matches_nothing(alice, patient, if_match):
     response = alice.put(_url(patient), {"name": "Ann Roe"}, format="json", HTTP_IF_MATCH=if_match)
 
@@ -136,3 +139,38 @@ def test_admin_saves_a_form_of_the_current_version(superuser_client, patient):
     assert response.status_code == HTTPStatus.FOUND
     saved = Patient.objects.get(pk=patient.pk)
     assert (saved.name, saved.version) == ("Ann Roe", 2)
+
+
+def test_admin_save_of_a_patient_someone_else_deleted_meanwhile_says_so(superuser_client, patient):
+    with meanwhile(post_init, lambda: patient_delete(patient=patient)):
+        response = superuser_client.post(
+            change_url(patient), _admin_form(seen_version=1), follow=True
+        )
+
+    assert response.redirect_chain == [(CHANGELIST, HTTPStatus.FOUND)]
+    assert "Someone else deleted this patient" in response.content.decode()
+    # (The stand-in for the other request's delete ran in this request's transaction, so it
+    # was rolled back with it.)
+    assert not Patient.history.filter(id=patient.pk, history_type="~").exists()
+
+
+def test_admin_save_of_an_email_someone_else_took_meanwhile_says_so(superuser_client, patient):
+    other = {"name": "Bea Quill", "email": "bea@example.com", "phone": "+15550102222"}
+
+    with meanwhile(pre_save, lambda: PatientFactory(**other)):
+        response = superuser_client.post(
+            change_url(patient), _admin_form(email=other["email"], seen_version=1), follow=True
+        )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Patient with this phone or email already exists" in response.content.decode()
+    assert Patient.objects.get(pk=patient.pk).email == ANN["email"]
+
+
+def test_admin_add_of_a_phone_someone_else_took_meanwhile_says_so(superuser_client):
+    with meanwhile(pre_save, lambda: PatientFactory(phone="+15551234567")):
+        response = superuser_client.post(ADD, form_data(phone="+15551234567"), follow=True)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "Patient with this phone or email already exists" in response.content.decode()
+    assert not Patient.objects.filter(email="jane@example.com").exists()

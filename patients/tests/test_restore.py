@@ -84,6 +84,49 @@ def test_restore_is_refused_when_another_patient_now_has_the_email(superuser_cli
     assert Patient.objects.filter(pk=deleted.pk).count() == 0
 
 
+def _recorded_before_todays_rules(patient, **details):
+    # Versions kept from before the contact and name rules (migration 0006 puts current
+    # patients' details in the stored form, not deleted patients' versions).
+    Patient.history.filter(id=patient.pk).update(**details)
+
+
+def test_an_email_recorded_in_an_older_spelling_is_restored_in_its_stored_form(
+    superuser_client, deleted
+):
+    _recorded_before_todays_rules(deleted, email="Ann@\uff45xample.com", phone="555-010-1234")
+
+    response = _restore(superuser_client, deleted)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "was restored" in response.content.decode()
+    restored = Patient.objects.get(pk=deleted.pk)
+    assert (restored.email, restored.phone) == ("ann@example.com", "5550101234")
+
+
+def test_an_older_spelling_of_another_patients_email_is_refused(superuser_client, deleted):
+    _recorded_before_todays_rules(deleted, email="ann@\uff45xample.com")
+    patient_create(name="Someone Else", email=ANN["email"], phone="+15550107777")
+
+    response = _restore(superuser_client, deleted)
+
+    assert response.status_code == HTTPStatus.OK
+    assert "another patient now has their email or phone" in response.content.decode()
+    assert not Patient.objects.filter(pk=deleted.pk).exists()
+
+
+def test_details_that_fail_todays_rules_are_refused_with_a_clear_message(superuser_client, deleted):
+    _recorded_before_todays_rules(deleted, name="Ann\u202eeworlraM", email="ann@exa\u200bmple.com")
+
+    response = _restore(superuser_client, deleted)
+
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert (
+        "their recorded details fail today&#x27;s rules for patient details (email, name)" in page
+    )
+    assert not Patient.objects.filter(pk=deleted.pk).exists()
+
+
 def test_restore_is_refused_when_the_data_was_purged(deleted):
     Patient.history.filter(id=deleted.pk).update(erased_at=timezone.now())
 

@@ -21,6 +21,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from api.models import IdempotencyKey
 from audit.models import AccessRecord, Action
 from notifications.models import Notification
 from notifications.services import NotificationErased, notification_resend
@@ -276,7 +277,8 @@ def test_one_patient_is_purged_at_once_by_name_of_an_actor_and_can_no_longer_be_
         (["--patient", "{existing}", "--actor", "nobody"], "--actor: no user named 'nobody'"),
         (["--patient", "{existing}", "--actor", "privacy"], "is not deleted"),
         (["--actor", "privacy"], "--actor goes with --patient"),
-        (["--older-than-days", "-1"], "must be 0 or more"),
+        (["--older-than-days", "-1"], "must be from 0 to 36500"),
+        (["--older-than-days", "999999999"], "must be from 0 to 36500"),
         (["--older-than-days", "ten"], "must be a whole number of days"),
         (["--patient", "{existing}", "--actor", "privacy", "--older-than-days", "1"], "either"),
     ],
@@ -337,6 +339,21 @@ def test_the_command_fails_in_one_line_without_a_traceback(tmp_path):
     assert result.stderr.splitlines() == [
         "CommandError: --patient needs --actor USERNAME: who asked for the purge"
     ]
+
+
+@pytest.mark.slow
+def test_an_argument_that_is_not_text_is_one_line_without_a_traceback():
+    result = subprocess.run(
+        [sys.executable, "manage.py", COMMAND, "--patient", str(uuid.uuid4()), "--actor", "\udcff"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        errors="surrogateescape",
+    )
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1
 
 
 def test_the_daily_task_purges_by_the_setting_and_is_recorded(settings):
@@ -433,3 +450,21 @@ def test_the_daily_purge_is_scheduled_only_when_a_retention_period_is_set():
     assert "patients-purge-deleted" in set_.stdout
     assert negative.returncode != 0
     assert "PATIENT_RETENTION_DAYS must be 0 or more days" in negative.stderr
+
+
+def test_a_purge_forgets_the_stored_response_a_retry_of_the_patients_create_would_replay(alice):
+    created = alice.post("/patients", ANN, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    alice.post("/patients", BEA, format="json", HTTP_IDEMPOTENCY_KEY="k2")
+    patient_id = created.json()["patient_id"]
+    alice.delete(f"/patients/{patient_id}")
+
+    _run("--patient", patient_id, "--actor", "alice")
+    retry = alice.post("/patients", ANN, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+
+    # Not the stored 201 with the erased details: the key is forgotten, the retry is new.
+    assert "Idempotent-Replayed" not in retry.headers
+    assert retry.json()["patient_id"] != patient_id
+    assert list(IdempotencyKey.objects.order_by("key").values_list("key", flat=True)) == [
+        "k1",
+        "k2",
+    ]

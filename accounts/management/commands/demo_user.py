@@ -1,12 +1,13 @@
 """`manage.py demo_user`: the demo superuser for `make run`, with a fresh password and token."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.services import demo_user_setup
+from api import commands
 from api.exceptions import ApplicationError
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = "Create or reset the demo superuser and print its new password and an API token."
 
     def add_arguments(self, parser):

@@ -6,13 +6,14 @@ scan), then --confirm with a code the app shows. Only a confirmed device is aske
 from io import StringIO
 
 import segno
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.services import totp_confirm, totp_enrol
+from api import commands
 from api.exceptions import ApplicationError
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = (
         "Enrol an authenticator app for USERNAME: prints its otpauth:// setup link (last "
         "line); then run again with --confirm CODE to require it at every login."

@@ -1,13 +1,14 @@
 """`manage.py issue_token USERNAME`: print a new API token for a user as the last line."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.services import ROLES, token_issue
+from api import commands
 from api.durations import parse_duration
 from api.exceptions import ApplicationError
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = "Issue a new API token for USERNAME; the token is the last line of the output."
 
     def add_arguments(self, parser):

@@ -1,11 +1,10 @@
 """`manage.py setup_roles`: create the clinician, front_desk and auditor groups (idempotent)."""
 
-from django.core.management.base import BaseCommand
-
 from accounts.services import roles_setup
+from api import commands
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = "Create the role groups (clinician, front_desk, auditor) with their permissions."
 
     def handle(self, *args, **options):

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from api import commands
 from audit.models import Action
 from audit.services import command_access
 from patients.services import (
@@ -20,6 +21,7 @@ from patients.services import (
 )
 
 COMMAND = "purge_deleted_patients"
+MAX_DAYS = 36500
 
 
 def _days(value: str) -> int:
@@ -27,8 +29,10 @@ def _days(value: str) -> int:
         days = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError("must be a whole number of days") from None
-    if days < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
+    # The upper bound keeps the date arithmetic in range (a century is longer than any
+    # retention rule).
+    if not 0 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_DAYS}")
     return days
 
 
@@ -39,19 +43,12 @@ def _patient_id(value: str) -> uuid.UUID:
         raise argparse.ArgumentTypeError("must be a patient id (a UUID)") from None
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = (
         "Erase the personal data (name, email, phone) of patients deleted more than "
         "PATIENT_RETENTION_DAYS days ago from their versions, notices and admin log entries; "
         "or, with --patient and --actor, of one deleted patient now."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        # A wrong argument gets argparse's one-line error and exit status 2, without the
-        # usage block before it (--help still shows it).
-        parser.print_usage = lambda file=None: None
-        return parser
 
     def add_arguments(self, parser):
         parser.add_argument(
