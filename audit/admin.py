@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Q
 
+from api.admin import ReadOnlyAdminMixin
 from audit.models import AccessRecord, Action
 from audit.selectors import access_records_search
 
@@ -46,7 +47,8 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(AccessRecord)
-class AccessRecordAdmin(admin.ModelAdmin):
+class AccessRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Append-only: nobody, superusers included, adds, changes or deletes a record here.
     list_display = ["at", "username", "via", "action", "status", "patients_named", "client_ip"]
     list_filter = ["via", ActionFilter, StatusFilter]
     # The search box; get_search_results reads it.
@@ -85,13 +87,3 @@ class AccessRecordAdmin(admin.ModelAdmin):
     @admin.display(description="Patient ids")
     def patient_ids(self, record: AccessRecord) -> str:
         return "\n".join(str(patient.patient_id) for patient in record.patients.all())
-
-    # Append-only: nobody, superusers included, adds, changes or deletes a record here.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -166,24 +166,21 @@ def command_access(
                 ids.append(patient.pk)
     """
     patient_ids: list = []
-    try:
-        with transaction.atomic():
-            yield patient_ids
-            access_record(
-                action=action,
-                via=Via.COMMAND,
-                patient_ids=patient_ids,
-                status_code=COMMAND_SUCCEEDED,
-                user=user,
-                path=command,
-            )
-    except BaseException:
+
+    def record(status_code: int) -> None:
         access_record(
             action=action,
             via=Via.COMMAND,
             patient_ids=patient_ids,
-            status_code=COMMAND_FAILED,
+            status_code=status_code,
             user=user,
             path=command,
         )
+
+    try:
+        with transaction.atomic():
+            yield patient_ids
+            record(COMMAND_SUCCEEDED)
+    except BaseException:
+        record(COMMAND_FAILED)
         raise

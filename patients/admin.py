@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from api.admin import ReadOnlyAdminMixin
 from audit.mixins import AuditedAdminMixin
 from notifications.selectors import notifications_for_patient
 from patients.models import EDITABLE_FIELDS, DeletedPatient, Patient, Via
@@ -209,7 +210,7 @@ class PatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(DeletedPatient)
-class DeletedPatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class DeletedPatientAdmin(AuditedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Deleted patients, as their last version had them, for staff to restore. Read-only:
     versions are never edited; restoring makes a new one."""
 
@@ -264,12 +265,3 @@ class DeletedPatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
