@@ -9,9 +9,13 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
         from accounts import signals
+        from accounts.middleware import session_login_stamp
 
         signals.connect()
+        user_logged_in.connect(session_login_stamp, dispatch_uid="accounts.session_login_stamp")
 
 
 class ClinicAdminConfig(admin_apps.AdminConfig):

@@ -116,6 +116,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A session login lives no longer than TOKEN_MAX_AGE (its idle timeout: SESSION_COOKIE_AGE).
+    "accounts.middleware.SessionMaxAgeMiddleware",
     # Marks a session verified by its OTP device (the admin's ADMIN_REQUIRE_MFA reads it).
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -267,6 +269,12 @@ TOKEN_IDLE_TIMEOUT = env_duration("TOKEN_IDLE_TIMEOUT", "30m")
 TOKEN_MAX_AGE = env_duration("TOKEN_MAX_AGE", "12h")
 if TOKEN_IDLE_TIMEOUT > TOKEN_MAX_AGE:
     raise ImproperlyConfigured("TOKEN_IDLE_TIMEOUT must not exceed TOKEN_MAX_AGE")
+# The admin's and the browsable API's session logins end as the tokens do: after
+# TOKEN_IDLE_TIMEOUT without a request (each request renews the cookie), when the browser
+# closes, and TOKEN_MAX_AGE after the login (accounts.middleware).
+SESSION_COOKIE_AGE = int(TOKEN_IDLE_TIMEOUT.total_seconds())
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # knox's token model (its default), named so migrations can refer to it (accounts.LoginToken).
 KNOX_TOKEN_MODEL = "knox.AuthToken"
 REST_KNOX = {
