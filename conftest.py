@@ -71,7 +71,7 @@ def _plain_static_storage(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # Per-process caches outlive a test; the "shared" one is a table, rolled back with the test.
+    # Per-process caches outlive a test.
     caches["default"].clear()
 
 

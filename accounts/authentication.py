@@ -19,9 +19,9 @@ class BearerTokenAuthentication(TokenAuthentication):
     knox decodes the token as UTF-8 and looks it up as given, so other bytes would be a 500
     (and a NUL one on PostgreSQL); its tokens are hex, so anything else is simply a wrong token.
 
-    knox's own AUTO_REFRESH would push every token's expiry to TOKEN_TTL from now, shortening
-    an integration's 90-day token as readily as it extends a login's; here only tokens from
-    /auth/login are moved on (accounts.services.login_token_touch).
+    knox's own AUTO_REFRESH would push every token's expiry to knox's TOKEN_TTL from now,
+    shortening an integration's 90-day token as readily as it extends a login's; here only
+    tokens from /auth/login are moved on (accounts.tokens.login_token_touch).
     """
 
     def authenticate_credentials(self, token: bytes):

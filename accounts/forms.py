@@ -56,10 +56,10 @@ class LockoutLoginMixin:
         try:
             super().clean()  # the password, and whether this user may log in here
         except ValidationError:
-            login_attempt_failed(attempt)
+            login_attempt_failed(attempt=attempt)
             raise
         self._clean_otp(attempt)
-        login_attempt_succeeded(attempt)
+        login_attempt_succeeded(attempt=attempt)
         return self.cleaned_data
 
     def _clean_otp(self, attempt) -> None:
@@ -68,7 +68,7 @@ class LockoutLoginMixin:
         if not devices and not self.requires_otp:
             return
         if not devices:
-            login_attempt_withdrawn(attempt)
+            login_attempt_withdrawn(attempt=attempt)
             raise ValidationError(
                 "This site needs an authenticator app, and you have none yet: ask an "
                 "administrator to enrol one (manage.py enrol_totp).",
@@ -76,13 +76,13 @@ class LockoutLoginMixin:
             )
         code = self.cleaned_data.get("otp_token") or ""
         if not code:
-            login_attempt_withdrawn(attempt)
+            login_attempt_withdrawn(attempt=attempt)
             raise ValidationError(
                 "Enter the code from your authenticator app.", code="otp_required"
             )
         device = otp_verify(user=user, code=code)
         if device is None:
-            login_attempt_failed(attempt)
+            login_attempt_failed(attempt=attempt)
             raise ValidationError("Invalid authenticator code.", code="otp_invalid")
         # django-otp marks the session verified by this device when the view logs the user in.
         user.otp_device = device

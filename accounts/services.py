@@ -255,7 +255,7 @@ def _forget_past_windows(now) -> None:
         pass  # another attempt is deleting them; the next one will
 
 
-def login_attempt_failed(attempt: LoginAttempt) -> None:
+def login_attempt_failed(*, attempt: LoginAttempt) -> None:
     """The attempt's password (or second factor) was wrong: it stays counted. Logs the
     lockout when this failure reached a limit (the address and the username's hash)."""
     counters = LoginFailureCounter.objects.filter(key__in=[attempt.ip_key, attempt.user_key])
@@ -277,7 +277,7 @@ def login_attempt_failed(attempt: LoginAttempt) -> None:
             )
 
 
-def login_attempt_succeeded(attempt: LoginAttempt) -> None:
+def login_attempt_succeeded(*, attempt: LoginAttempt) -> None:
     """The login succeeded: this username's failures at this address are forgiven, and the
     attempt no longer counts against the address."""
     LoginFailureCounter.objects.filter(key=attempt.user_key).delete()
@@ -286,7 +286,7 @@ def login_attempt_succeeded(attempt: LoginAttempt) -> None:
     )
 
 
-def login_attempt_withdrawn(attempt: LoginAttempt) -> None:
+def login_attempt_withdrawn(*, attempt: LoginAttempt) -> None:
     """The attempt was not a failure, nor a login (the password was right, the second factor
     not yet given): it no longer counts. Nothing is forgiven, so asking for the code again
     and again buys no extra guesses at it."""

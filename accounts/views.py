@@ -99,17 +99,17 @@ class LoginView(knox_views.LoginView):
             request, username=username, password=credentials.validated_data["password"]
         )
         if user is None:
-            login_attempt_failed(attempt)
+            login_attempt_failed(attempt=attempt)
             raise serializers.ValidationError({"credentials": ["Invalid username or password"]})
         if otp_devices(user):
             code = credentials.validated_data.get("otp", "")
             if not code:
-                login_attempt_withdrawn(attempt)
+                login_attempt_withdrawn(attempt=attempt)
                 raise OTPRequired()
             if otp_verify(user=user, code=code) is None:
-                login_attempt_failed(attempt)
+                login_attempt_failed(attempt=attempt)
                 raise OTPInvalid()
-        login_attempt_succeeded(attempt)
+        login_attempt_succeeded(attempt=attempt)
         request.user = user
         return super().post(request, format)
 

@@ -9,7 +9,7 @@ import ipaddress
 from django.conf import settings
 
 
-def _address(text: str | None) -> str | None:
+def ip_address_or_none(text: str | None) -> str | None:
     """`text` as a normalised IP address (IPv6 compressed), or None if it is not one."""
     if not text:
         return None
@@ -29,10 +29,10 @@ def client_ip(request) -> str | None:
     address falls back to REMOTE_ADDR. None when there is no address at all (a Unix socket).
     """
     meta = request.META
-    remote = _address(meta.get("REMOTE_ADDR"))
+    remote = ip_address_or_none(meta.get("REMOTE_ADDR"))
     num_proxies = settings.NUM_PROXIES
     forwarded = meta.get("HTTP_X_FORWARDED_FOR")
     if num_proxies and forwarded:
         addresses = forwarded.split(",")
-        return _address(addresses[-min(num_proxies, len(addresses))]) or remote
+        return ip_address_or_none(addresses[-min(num_proxies, len(addresses))]) or remote
     return remote

@@ -1,6 +1,7 @@
 """`Idempotency-Key` for creating requests: a retry after a lost response gets the first
 response again, not a second record (draft-ietf-httpapi-idempotency-key-header)."""
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from django.db import transaction
 from rest_framework.response import Response
 
 from api.exceptions import ApplicationError
-from api.services import idempotency_key_claim, idempotency_key_complete, request_fingerprint
+from api.services import idempotency_key_claim, idempotency_key_complete
 
 # Visible ASCII, as a header value that is safe to store and compare.
 _KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,255}")
@@ -19,6 +20,15 @@ _REPLAYED_HEADERS = ("Location", "ETag")
 
 class BadIdempotencyKey(ApplicationError):
     message = "Idempotency-Key must be 1 to 255 visible ASCII characters"
+
+
+def request_fingerprint(data) -> str:
+    """SHA-256 of parsed request data in a canonical form: the same JSON, whatever its key
+    order or spacing, gives the same fingerprint."""
+    if hasattr(data, "lists"):  # a form's QueryDict: every value of every key
+        data = {key: values for key, values in data.lists()}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def idempotent(request, *, scope: str, respond: Callable[[], Response]) -> Response:

@@ -1,6 +1,5 @@
 """Writes the API makes for itself: Idempotency-Key records."""
 
-import hashlib
 import json
 from datetime import timedelta
 
@@ -22,15 +21,6 @@ class IdempotencyKeyReused(ApplicationError):
 
 class IdempotencyKeyInProgress(ConflictError):
     message = "A request with this Idempotency-Key is in progress"
-
-
-def request_fingerprint(data) -> str:
-    """SHA-256 of parsed request data in a canonical form: the same JSON, whatever its key
-    order or spacing, gives the same fingerprint."""
-    if hasattr(data, "lists"):  # a form's QueryDict: every value of every key
-        data = {key: values for key, values in data.lists()}
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def idempotency_key_claim(

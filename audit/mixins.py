@@ -4,7 +4,6 @@ outcome, and a write commits with its record or not at all."""
 
 import contextlib
 import functools
-import uuid
 from collections.abc import Iterable
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, SuspiciousOperation
@@ -14,18 +13,12 @@ from django.urls import URLPattern
 from rest_framework import status
 from rest_framework.permissions import SAFE_METHODS
 
+from api.ids import uuid_or_none
 from audit.models import Via
 from audit.services import request_access_record
 
 # DRF's OPTIONS answer describes the view, not a patient.
 NOT_AUDITED_ACTIONS = frozenset({"metadata"})
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
 
 
 def _write_transaction(method: str, using: str | None = None):
@@ -111,7 +104,7 @@ class AuditedViewMixin:
     def _audited_patient_ids(self) -> list:
         if self._audit_patient_ids is not None:
             return self._audit_patient_ids
-        patient_id = _uuid(self.kwargs.get(self.audit_patient_kwarg or ""))
+        patient_id = uuid_or_none(self.kwargs.get(self.audit_patient_kwarg or ""))
         return [patient_id] if patient_id is not None else []
 
 
@@ -245,7 +238,7 @@ class AuditedAdminMixin:
         if changelist is not None:
             patient_ids = [*patient_ids, *self._patient_ids_of(changelist.result_list)]
         if not patient_ids and self.audit_patient_field == "pk":
-            patient_id = _uuid(kwargs.get("object_id"))
+            patient_id = uuid_or_none(kwargs.get("object_id"))
             patient_ids = [patient_id] if patient_id is not None else []
         request_access_record(
             request,

@@ -34,7 +34,6 @@ class Action(models.TextChoices):
     PATIENT_UPDATE = "patient.update", "Update a patient"
     PATIENT_DELETE = "patient.delete", "Delete a patient"
     PATIENT_HISTORY = "patient.history", "Read a patient's history"
-    PATIENT_RESTORE = "patient.restore", "Restore a deleted patient"
     PATIENT_PURGE = "patient.purge", "Erase a deleted patient's personal data"
     PATIENT_NOTIFICATIONS = "patient.notifications", "Read a patient's notifications"
     PATIENT_EXPORT = "patient.export", "Export patients"

@@ -1,7 +1,6 @@
 """Writing access records. Callers are the faces that read or write patient data: the API's
 views and the admin's pages (through audit.mixins) and the management commands."""
 
-import ipaddress
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -12,6 +11,7 @@ from django.db import connections, router, transaction
 from rest_framework.exceptions import APIException
 
 from api.clientip import client_ip as request_client_ip
+from api.clientip import ip_address_or_none
 from audit.models import (
     PATH_MAX_LENGTH,
     TOKEN_PREFIX_LENGTH,
@@ -35,17 +35,6 @@ def _unique_ids(patient_ids: Iterable) -> list[uuid.UUID]:
             patient_id if isinstance(patient_id, uuid.UUID) else uuid.UUID(str(patient_id))
         )
     return list(seen)
-
-
-def _valid_ip(value: str | None) -> str | None:
-    # X-Forwarded-For is text anyone may send; an address column (PostgreSQL's inet) would
-    # refuse anything else, and the record must not fail over it.
-    if not value:
-        return None
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
 
 
 @transaction.atomic
@@ -75,7 +64,9 @@ def access_record(
         via=via,
         action=action,
         status=status_code,
-        client_ip=_valid_ip(client_ip),
+        # The address column (PostgreSQL's inet) refuses anything else, and the record must
+        # not fail over a caller's bad value.
+        client_ip=ip_address_or_none(client_ip),
         path=path[:PATH_MAX_LENGTH],
     )
     ids = _unique_ids(patient_ids)

@@ -1,12 +1,11 @@
 """Reads of patient records."""
 
-import uuid
-
 from django.db.models import Q, QuerySet
 
+from api.ids import uuid_or_none
 from notifications.models import Notification
 from patients.models import EDITABLE_FIELDS, Patient
-from patients.validators import looks_like_phone, normalize_phone
+from patients.validators import email_search_form, looks_like_phone, normalize_phone
 
 # The API's order: oldest first, with the id to break ties, so cursors are stable.
 LIST_ORDERING = ("created_at", "id")
@@ -19,16 +18,9 @@ HISTORY_ORDERING = ("-history_date", "-history_id")
 _KINDS = {"+": "created", "~": "updated", "-": "deleted"}
 
 
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def patient_get(*, patient_id) -> Patient | None:
     """The patient with this id, or None for an unknown or malformed id."""
-    pk = _uuid(patient_id)
+    pk = uuid_or_none(patient_id)
     if pk is None:
         return None
     return Patient.objects.filter(pk=pk).first()
@@ -37,7 +29,7 @@ def patient_get(*, patient_id) -> Patient | None:
 def patient_history(*, patient_id) -> QuerySet | None:
     """Every version of a patient, newest first, the deleted ones' included; None for an id
     that never existed."""
-    pk = _uuid(patient_id)
+    pk = uuid_or_none(patient_id)
     if pk is None:
         return None
     versions = Patient.history.filter(id=pk).select_related("history_user")
@@ -85,14 +77,18 @@ def patient_search(queryset: QuerySet[Patient], term: str | None) -> QuerySet[Pa
     """Narrow patients to those whose name, email or phone contains the term.
 
     A term that looks like a phone number is normalized like one first, so "(555) 123"
-    finds "+15551234567". The API's list and the admin's search box both use this.
+    finds "+15551234567", and an internationalized domain is searched in the form emails are
+    stored in, so "bücher" finds "…@xn--bcher-kva.com". The API's list and the admin's search
+    box both use this.
     """
     term = (term or "").strip()
     if not term:
         return queryset
     phone_term = normalize_phone(term) if looks_like_phone(term) else term
     return queryset.filter(
-        Q(name__icontains=term) | Q(email__icontains=term) | Q(phone__contains=phone_term)
+        Q(name__icontains=term)
+        | Q(email__icontains=email_search_form(term))
+        | Q(phone__contains=phone_term)
     )
 
 

@@ -130,6 +130,24 @@ def normalize_email(value: str) -> str:
     return canonical
 
 
+def email_search_form(term: str) -> str:
+    """A search term as stored emails spell it, so "bücher" finds "xn--bcher-kva.com": the
+    term's non-ASCII labels after any "@" (or, without one, anywhere) in their IDNA ASCII
+    form. A term with no such form is searched as typed."""
+    term = unicodedata.normalize("NFKC", term).lower()
+    if term.isascii():
+        return term
+    local, at, domain = term.rpartition("@")
+    try:
+        labels = [
+            label if label.isascii() else idna.encode(label, uts46=True).decode("ascii")
+            for label in domain.split(".")
+        ]
+    except (idna.IDNAError, UnicodeError):
+        return term
+    return f"{local}{at}{'.'.join(labels)}"
+
+
 def validate_canonical_email(value: str) -> None:
     """Refuse an email address not in its stored form, so a write that skips normalize_email
     cannot store a second spelling of an address."""

@@ -101,7 +101,7 @@ def test_without_a_token_it_is_401(anonymous):
     assert response.json() == {"message": "Unauthorized"}
 
 
-def test_filter_by_patient(carol):
+def test_the_patient_filter_returns_only_the_records_naming_that_patient(carol):
     patient = uuid.uuid4()
     naming = [AccessRecordFactory(patient_ids=[uuid.uuid4(), patient]) for _ in range(2)]
     AccessRecordFactory()
@@ -109,7 +109,7 @@ def test_filter_by_patient(carol):
     assert set(_ids(carol.get("/audit", {"patient": str(patient)}))) == {r.pk for r in naming}
 
 
-def test_filter_by_username_or_user_id(carol):
+def test_the_user_filter_takes_a_username_or_a_user_id(carol):
     dana = UserFactory(username="dana")
     theirs = AccessRecordFactory(user=dana)
     AccessRecordFactory(user=UserFactory(username="eve"))
@@ -128,7 +128,7 @@ def test_a_deleted_users_records_are_found_by_their_username(carol):
     assert AccessRecord.objects.get(pk=record.pk).user is None
 
 
-def test_filter_since(carol):
+def test_the_since_filter_leaves_out_older_records(carol):
     now = timezone.now()
     AccessRecordFactory(at=now - timedelta(days=2))
     recent = AccessRecordFactory(at=now - timedelta(hours=1))
@@ -149,7 +149,7 @@ def test_since_with_an_offset_whose_plus_was_not_encoded(carol):
     assert _ids(response) == [recent.pk]
 
 
-def test_filters_combine(carol):
+def test_the_filters_combine_to_records_matching_all_of_them(carol):
     now = timezone.now()
     patient = uuid.uuid4()
     dana = UserFactory(username="dana")

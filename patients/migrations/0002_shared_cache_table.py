@@ -1,14 +1,11 @@
-"""The table of the "shared" cache (the login throttle), so `migrate` is all a deploy runs."""
+"""Once the table of the "shared" cache (the old login throttle). The login lockout now counts
+in its own table (accounts) and the rate limits in Redis, so there is nothing left to create;
+0007 drops the table where an earlier release made it."""
 
-from django.core.management import call_command
 from django.db import migrations
-
-
-def create_cache_table(apps, schema_editor):
-    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
 
 
 class Migration(migrations.Migration):
     dependencies = [("patients", "0001_initial")]
 
-    operations = [migrations.RunPython(create_cache_table, migrations.RunPython.noop)]
+    operations = []

@@ -95,11 +95,16 @@ def test_count_is_not_carried_into_the_next_link(carol):
         ("555-0", {"Ann Lee"}),
         ("+44", {"Bo Chan"}),
         ("nobody", set()),
+        # An internationalized domain, typed as people write it, stored in its ASCII form.
+        ("bücher", {"Cy Roth"}),
+        ("cy@BÜCHER.com", {"Cy Roth"}),
+        ("\uff43\uff59@\uff42\u00fc\uff43\uff48\uff45\uff52", {"Cy Roth"}),  # full width
     ],
 )
 def test_search_matches_name_email_or_normalized_phone(carol, term, expected):
     PatientFactory(name="Ann Lee", email="ann@example.com", phone="5550101234")
     PatientFactory(name="Bo Chan", email="bo@example.org", phone="+447700900123")
+    PatientFactory(name="Cy Roth", email="cy@xn--bcher-kva.com", phone="+4930901820")
 
     response = carol.get("/patients", {"search": term, "count": "true"})
 

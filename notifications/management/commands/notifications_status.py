@@ -1,20 +1,14 @@
 """`manage.py notifications_status`: counts by status and the oldest undelivered notice."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import DatabaseError
 
+from api import commands
 from notifications.selectors import notifications_status
 
 
-class Command(BaseCommand):
+class Command(commands.Command):
     help = "Print notification counts by status and the age of the oldest undelivered one."
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        # A wrong argument gets argparse's one-line error and exit status 2, without the
-        # usage block before it (--help still shows it); monitoring reads the one line.
-        parser.print_usage = lambda file=None: None
-        return parser
 
     def handle(self, *args, **options):
         try:
