@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format setup clean bench-notifications bench-faults
+.PHONY: run test lint format setup clean bench-notifications bench-faults bench-audit
 
 setup: $(STAMP)
 
@@ -27,6 +27,10 @@ bench-notifications: $(STAMP)
 # Slow clients, a frozen Redis and recovery after an outage, with the real parts; prints figures.
 bench-faults: $(STAMP)
 	$(BIN)/python bench/faults.py
+
+# What the access audit costs a request, in-process; prints milliseconds per call.
+bench-audit: $(STAMP)
+	$(BIN)/python bench/audit_cost.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
