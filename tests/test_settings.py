@@ -118,45 +118,35 @@ def test_https_is_off_when_debugging_or_told_so(tmp_path, env):
     assert result.stdout.strip() == "False False False"
 
 
-def test_production_settings_pass_the_deploy_check_with_warnings_as_failures(tmp_path):
-    """What an operator sets and nothing else (no PYTHONPATH, no test run's variables)."""
+def _deploy_check(tmp_path, **extra) -> subprocess.CompletedProcess:
+    """`check --deploy` with what an operator sets and nothing else (no PYTHONPATH, no test
+    run's variables), plus `extra`."""
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": STRONG_KEY,
         "DJANGO_ALLOWED_HOSTS": "example.org",
+        **extra,
     }
-
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
     )
+
+
+def test_production_settings_pass_the_deploy_check_with_warnings_as_failures(tmp_path):
+    result = _deploy_check(tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (1 silenced)." in result.stdout
 
 
 def test_the_deploy_check_fails_without_https(tmp_path):
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": STRONG_KEY,
-        "DJANGO_ALLOWED_HOSTS": "example.org",
-        "DJANGO_HTTPS": "0",
-    }
-
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    result = _deploy_check(tmp_path, DJANGO_HTTPS="0")
 
     assert result.returncode != 0  # the check is not toothless
     assert "security.W008" in result.stderr  # SECURE_SSL_REDIRECT
