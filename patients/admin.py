@@ -102,12 +102,23 @@ class _Labelled:
 @admin.register(Patient)
 class PatientAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = PatientAdminForm
-    list_display = ["name", "email", "phone", "created_at", "updated_at"]
+    # The birth date tells apart two patients of the same name.
+    list_display = ["name", "birth_date", "email", "phone", "created_at", "updated_at"]
     search_fields = ["name", "email", "phone"]
     list_filter = ["preferred_channel", "sms_opt_out", "email_opt_out", "created_at", "updated_at"]
     ordering = ["-created_at", "-id"]
     readonly_fields = ["id", "version", "created_at", "updated_at", "notices"]
-    fields = ["id", *EDITABLE_FIELDS, "version", "created_at", "updated_at", "seen_version"]
+    # The birth date beside the name, where staff look to tell two patients apart.
+    fields = [
+        "id",
+        "name",
+        "birth_date",
+        *(field for field in EDITABLE_FIELDS if field not in ("name", "birth_date")),
+        "version",
+        "created_at",
+        "updated_at",
+        "seen_version",
+    ]
     date_hierarchy = "created_at"
     show_full_result_count = False  # a COUNT(*) of the whole table on every page load
 

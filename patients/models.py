@@ -11,6 +11,7 @@ from notifications.models import Channel
 from patients.validators import (
     PHONE_MAX_LENGTH,
     first_name,
+    validate_birth_date,
     validate_canonical_email,
     validate_name,
     validate_phone,
@@ -18,11 +19,19 @@ from patients.validators import (
 
 # What staff and clients may set, in the order the API checks them (the original named the
 # first missing one of name, phone and email). The API, the admin and the services use this.
-EDITABLE_FIELDS = ("name", "phone", "email", "preferred_channel", "sms_opt_out", "email_opt_out")
+EDITABLE_FIELDS = (
+    "name",
+    "phone",
+    "email",
+    "preferred_channel",
+    "sms_opt_out",
+    "email_opt_out",
+    "birth_date",
+)
 # The fields that hold personal data: the retention purge erases these from a deleted
 # patient's versions. A new field that holds personal data must be listed here (a test
 # fails until every field of Patient is classified as personal or not).
-PERSONAL_FIELDS = ("name", "email", "phone")
+PERSONAL_FIELDS = ("name", "email", "phone", "birth_date")
 # Each channel's address and opt-out field.
 CONTACT_FIELDS = {Channel.SMS: "phone", Channel.EMAIL: "email"}
 OPT_OUT_FIELDS = {Channel.SMS: "sms_opt_out", Channel.EMAIL: "email_opt_out"}
@@ -66,6 +75,14 @@ class Patient(models.Model):
     sms_opt_out = models.BooleanField("opted out of SMS", default=False, help_text="Send no SMS.")
     email_opt_out = models.BooleanField(
         "opted out of email", default=False, help_text="Send no email."
+    )
+    # Optional (the original had none, and its clients send none); tells apart two patients
+    # of the same name in the admin, and is FHIR's Patient.birthDate.
+    birth_date = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_birth_date],
+        help_text="Optional. YYYY-MM-DD.",
     )
     # Bumped by every change the services make; the API's ETag and the admin's stale-form
     # check compare it, and each version in the history carries the number it had.

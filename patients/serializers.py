@@ -10,6 +10,7 @@ from patients.validators import (
     normalize_email,
     normalize_name,
     normalize_phone,
+    validate_birth_date,
     validate_name,
     validate_phone,
 )
@@ -84,6 +85,14 @@ class PatientInputSerializer(ObjectInput, serializers.ModelSerializer):
         error_messages={**_messages("Email", 254), "invalid": "Invalid email format"},
     )
 
+    birth_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        input_formats=["iso-8601"],
+        validators=[validate_birth_date],
+        error_messages={"invalid": "Birth date must be a date: YYYY-MM-DD."},
+    )
+
     class Meta:
         model = Patient
         fields = EDITABLE_FIELDS
@@ -114,6 +123,7 @@ class PatientSnapshotSerializer(serializers.Serializer):
     preferred_channel = serializers.CharField()
     sms_opt_out = serializers.BooleanField()
     email_opt_out = serializers.BooleanField()
+    birth_date = serializers.DateField(allow_null=True)
 
 
 class PatientVersionSerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser
@@ -149,6 +149,7 @@ def patient_create(
     preferred_channel: str = Channel.SMS,
     sms_opt_out: bool = False,
     email_opt_out: bool = False,
+    birth_date: date | None = None,
     actor: AbstractBaseUser | None = None,
     via: str = Via.COMMAND,
 ) -> Patient:
@@ -165,6 +166,7 @@ def patient_create(
                 "preferred_channel": preferred_channel,
                 "sms_opt_out": sms_opt_out,
                 "email_opt_out": email_opt_out,
+                "birth_date": birth_date,
             }
         )
     )

@@ -7,10 +7,12 @@ unique constraints see them as one patient. What cannot be put in that form is r
 
 import re
 import unicodedata
+from datetime import date
 
 import idna
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, RegexValidator
+from django.utils import timezone
 
 INVALID_EMAIL = "Invalid email format"
 INVALID_PHONE = "Invalid phone number format"
@@ -185,3 +187,15 @@ def first_name(name: str) -> str:
         if any(unicodedata.category(char).startswith("L") for char in word):
             return word[:FIRST_NAME_MAX_LENGTH]
     return ""
+
+
+# No one alive was born before this; an earlier date is a typing slip (0001-01-01, 1089-...).
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+def validate_birth_date(value: date) -> None:
+    """A birth date is a past day (in the clinic's time zone) no earlier than 1900."""
+    if value > timezone.localdate():
+        raise ValidationError("Birth date cannot be in the future", code="future")
+    if value < EARLIEST_BIRTH_DATE:
+        raise ValidationError("Birth date cannot be before 1900-01-01", code="too_early")

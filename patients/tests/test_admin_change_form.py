@@ -31,6 +31,7 @@ def test_id_version_and_timestamps_are_read_only_not_form_fields(superuser_clien
         "preferred_channel",
         "sms_opt_out",
         "email_opt_out",
+        "birth_date",
         "seen_version",  # hidden: the version this page showed
     }
     assert adminform.form.fields["seen_version"].widget.is_hidden

@@ -18,6 +18,7 @@ CREATED_FIELDS = [
     "preferred_channel",
     "sms_opt_out",
     "email_opt_out",
+    "birth_date",
 ]
 
 
