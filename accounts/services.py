@@ -23,12 +23,15 @@ from knox.models import AuthToken
 from rest_framework import status
 
 from accounts.models import LoginFailureCounter
+from api import metrics
 from api.exceptions import ApplicationError
 
 log = logging.getLogger(__name__)
 
-# Role -> model -> the permissions its members get. Reading needs `view` in the API too;
-# `add_notification` allows resending a notice from the admin.
+# Role -> model -> the permissions its members get: an action (`view` is `view_<model>`), or
+# a model's own permission by its codename (one with a "_", like `export_patients`).
+# Reading needs `view` in the API too; `add_notification` allows resending a notice from the
+# admin.
 ROLES = {
     "clinician": {
         "patients.patient": ["view", "add", "change", "delete"],
@@ -42,6 +45,10 @@ ROLES = {
         "patients.patient": ["view"],
         "notifications.notification": ["view"],
         "audit.accessrecord": ["view"],
+    },
+    # The FHIR bulk export of every patient (GET /fhir/Patient/$export), and nothing else.
+    "data_manager": {
+        "exports.exportjob": ["export_patients"],
     },
 }
 
@@ -78,6 +85,10 @@ def _expiry_from_now(lifetime: timedelta) -> timedelta:
     return lifetime
 
 
+def _codename(action: str, model_name: str) -> str:
+    return action if "_" in action else f"{action}_{model_name}"
+
+
 @transaction.atomic
 def roles_setup() -> dict[str, list[str]]:
     """Create the role groups and grant their permissions; safe to run again.
@@ -93,7 +104,7 @@ def roles_setup() -> dict[str, list[str]]:
             app_label, model_name = model.split(".")
             permissions += Permission.objects.filter(
                 content_type__app_label=app_label,
-                codename__in=[f"{action}_{model_name}" for action in actions],
+                codename__in=[_codename(action, model_name) for action in actions],
             )
         group.permissions.add(*permissions)
         granted[role] = sorted(p.codename for p in permissions)
@@ -242,6 +253,7 @@ def login_attempt_begin(*, username: str, ip: str | None) -> LoginAttempt:
         log.error("login lockout: the database did not answer (%s)", type(exc).__name__)
         raise LoginUnavailable() from exc
     if locked_until is not None:
+        metrics.LOGIN_REFUSALS.inc()
         raise LoginLocked(retry_after=max(1, math.ceil((locked_until - now).total_seconds())))
     return attempt
 
@@ -257,17 +269,21 @@ def _forget_past_windows(now) -> None:
 
 def login_attempt_failed(*, attempt: LoginAttempt) -> None:
     """The attempt's password (or second factor) was wrong: it stays counted. Logs the
-    lockout when this failure reached a limit (the address and the username's hash)."""
+    lockout when this failure reached a limit (the address and the username's hash). Both
+    are counted in the metrics (api.metrics), without the address or the username."""
+    metrics.LOGIN_FAILURES.inc()
     counters = LoginFailureCounter.objects.filter(key__in=[attempt.ip_key, attempt.user_key])
     for counter in counters:
         if counter.key == attempt.ip_key:
-            limit, what = settings.LOGIN_LOCKOUT_IP_FAILURES, "for any usernames"
+            scope, limit, what = "address", settings.LOGIN_LOCKOUT_IP_FAILURES, "for any usernames"
         else:
-            limit, what = (
+            scope, limit, what = (
+                "username",
                 settings.LOGIN_LOCKOUT_USER_FAILURES,
                 "for user #" + attempt.username_hash[:12],
             )
         if counter.failures == limit:
+            metrics.LOGIN_LOCKOUTS.labels(scope=scope).inc()
             log.warning(
                 "login lockout: address %s refused until %s after %d failed logins %s",
                 attempt.ip,

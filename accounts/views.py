@@ -7,6 +7,7 @@ import functools
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -30,7 +31,7 @@ from accounts.services import (
 from accounts.tokens import login_token_create
 from api.clientip import client_ip
 from api.exceptions import ApplicationError
-from api.schema import ACCESS_ERRORS, VALIDATION_ERROR
+from api.schema import JSON, error_response, ref
 from api.serializers import ObjectInputSerializer
 
 TOKEN = inline_serializer(
@@ -59,19 +60,50 @@ class OTPInvalid(ApplicationError):
     message = "Invalid OTP code"
 
 
-ERROR = inline_serializer("LoginError", {"error": serializers.CharField()})
+LOGIN_EXAMPLES = [
+    OpenApiExample(
+        "Log in", value={"username": "demo", "password": "<password>"}, request_only=True
+    ),
+    OpenApiExample(
+        "A token",
+        value={"expiry": "2026-01-05T09:42:44.120391Z", "token": 64 * "0"},
+        response_only=True,
+        status_codes=[200],
+    ),
+    OpenApiExample(
+        "Wrong password",
+        value={
+            "error": "Invalid username or password",
+            "errors": {"credentials": ["Invalid username or password"]},
+        },
+        response_only=True,
+        status_codes=[400],
+    ),
+]
 
 
 @extend_schema_view(
     post=extend_schema(
-        request=LoginSerializer,
+        request={JSON: LoginSerializer},
         responses={
             200: TOKEN,
-            400: VALIDATION_ERROR,
-            401: OpenApiResponse(ERROR, description="OTP code required, or invalid"),
-            429: OpenApiResponse(ERROR, description="Too many failed logins (Retry-After)"),
-            503: OpenApiResponse(ERROR, description="Logins unavailable for a moment"),
+            400: OpenApiResponse(
+                ref("BadRequest"),
+                description="A field failed validation, or a wrong username or password "
+                '(`"error": "Invalid username or password"`).',
+            ),
+            401: error_response("The user has an authenticator: its code is missing or wrong."),
+            429: OpenApiResponse(
+                ref("TooManyRequests"),
+                description="Too many failed logins from this address, or over the rate limit "
+                "(`Retry-After`).",
+            ),
+            503: error_response(
+                "Logins are unavailable for a moment: the lockout's database "
+                "did not answer, or the web process is overloaded."
+            ),
         },
+        examples=LOGIN_EXAMPLES,
         auth=[],
     )
 )
@@ -117,14 +149,14 @@ class LoginView(knox_views.LoginView):
         return login_token_create(user=self.request.user)
 
 
-@extend_schema_view(post=extend_schema(request=None, responses={204: None, **ACCESS_ERRORS}))
+@extend_schema_view(post=extend_schema(request=None, responses={204: None}))
 class LogoutView(knox_views.LogoutView):
     """POST: revoke the token this request was made with."""
 
     authentication_classes = (BearerTokenAuthentication,)
 
 
-@extend_schema_view(post=extend_schema(request=None, responses={204: None, **ACCESS_ERRORS}))
+@extend_schema_view(post=extend_schema(request=None, responses={204: None}))
 class LogoutAllView(knox_views.LogoutAllView):
     """POST: revoke every token of this user."""
 

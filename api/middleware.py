@@ -4,8 +4,9 @@ the request id every log line carries; no caching of what the API and the admin 
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse
 
+from api.errorshapes import error_body
 from api.logging import request_id_from, request_id_var
 
 
@@ -62,16 +63,18 @@ class RequestGuardMiddleware:
         length = request.META.get("CONTENT_LENGTH") or ""
         limit = settings.MAX_REQUEST_BODY_BYTES
         if length.isdigit() and int(length) > limit:
-            return JsonResponse(
-                {"error": f"Request body too large (limit {limit} bytes)"}, status=413
-            )
+            return _error(request, 413, f"Request body too large (limit {limit} bytes)")
         if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-            return JsonResponse(
-                {"error": "Length required: send the body with a Content-Length"}, status=411
-            )
+            return _error(request, 411, "Length required: send the body with a Content-Length")
         query = unquote(request.META.get("QUERY_STRING", ""), errors="replace")
         if "\x00" in query or "\x00" in request.path:
-            return JsonResponse({"error": "NUL characters are not allowed in URLs"}, status=400)
+            return _error(request, 400, "NUL characters are not allowed in URLs")
         if any("\x00" in value for key, value in request.META.items() if key.startswith("HTTP_")):
-            return JsonResponse({"error": "NUL characters are not allowed in headers"}, status=400)
+            return _error(request, 400, "NUL characters are not allowed in headers")
         return self.get_response(request)
+
+
+def _error(request, status: int, message: str) -> HttpResponse:
+    # The path may hold the NUL being refused; the shape only needs its prefix.
+    media_type, body = error_body(request.path, status, message)
+    return HttpResponse(body, status=status, content_type=media_type)

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 from rest_framework.settings import api_settings
+from rest_framework.utils import html
 
 
 class ObjectInput:
@@ -41,3 +42,14 @@ class StrictCharField(StringOnly, serializers.CharField):
 
 class StrictEmailField(StringOnly, serializers.EmailField):
     pass
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON's `true` or `false` only: DRF would also read 0, 1, "yes", "off" and the like as
+    booleans, which the API's contract (and its OpenAPI document) does not admit. A form's
+    strings (the browsable API's checkboxes) are still read as DRF reads them."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool) and not html.is_html_input(self.root.initial_data):
+            self.fail("invalid", input=data)
+        return super().to_internal_value(data)

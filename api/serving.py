@@ -16,13 +16,13 @@ the same one (api.middleware.RequestIdMiddleware), and the client gets it back.
 
 import asyncio
 import io
-import json
 import logging
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote_to_bytes
 
+from api.errorshapes import error_body
 from api.logging import request_id_from, request_id_var
 
 # Method and path only: a query string can hold a patient's name.
@@ -83,9 +83,9 @@ class WSGIFront:
         # The same id for the application, whatever (unsafe) one the request came with.
         environ["HTTP_X_REQUEST_ID"] = request_id
         if length is not None and not length.isdigit():
-            return await _json(send, 400, {"error": "Invalid Content-Length header"})
+            return await _error(send, scope, 400, "Invalid Content-Length header")
         if length is not None and int(length) > self.max_body:
-            return await _json(send, 413, self._too_large())
+            return await _error(send, scope, 413, self._too_large())
         body = b""
         if chunked or (length or "0") != "0":
             try:
@@ -94,9 +94,9 @@ class WSGIFront:
                 logger.info(
                     "%s %s: body not received in time", scope["method"], scope["path"], **log
                 )
-                return await _json(send, 408, {"error": "Request body not received in time"})
+                return await _error(send, scope, 408, "Request body not received in time")
             except _TooLarge:
-                return await _json(send, 413, self._too_large())
+                return await _error(send, scope, 413, self._too_large())
             except _Disconnected:
                 return
         environ["wsgi.input"] = io.BytesIO(body)
@@ -104,9 +104,7 @@ class WSGIFront:
 
         if self.waiting >= self.max_waiting:
             logger.warning("%s %s: overloaded, answered 503", scope["method"], scope["path"], **log)
-            return await _json(
-                send, 503, {"error": "Server busy, try again shortly"}, retry_after=1
-            )
+            return await _error(send, scope, 503, "Server busy, try again shortly", retry_after=1)
         loop = asyncio.get_running_loop()
         self.waiting += 1
         try:
@@ -116,7 +114,7 @@ class WSGIFront:
         except Exception:
             # Django answers its own errors; this is the WSGI call itself failing.
             logger.exception("%s %s: the application raised", scope["method"], scope["path"], **log)
-            return await _json(send, 500, {"error": "Internal server error"})
+            return await _error(send, scope, 500, "Internal server error")
         finally:
             self.waiting -= 1
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -148,8 +146,8 @@ class WSGIFront:
                 if not message.get("more_body", False):
                     return b"".join(parts)
 
-    def _too_large(self) -> dict:
-        return {"error": f"Request body too large (limit {self.max_body} bytes)"}
+    def _too_large(self) -> str:
+        return f"Request body too large (limit {self.max_body} bytes)"
 
     def _call_app(self, environ):
         started = {}
@@ -282,10 +280,11 @@ def _environ(scope) -> tuple[dict, str | None, bool]:
     return environ, length, chunked
 
 
-async def _json(send, status: int, payload: dict, retry_after: int | None = None) -> None:
-    body = json.dumps(payload).encode()
+async def _error(send, scope, status: int, message: str, retry_after: int | None = None):
+    # In the shape of the path's face: the API's JSON, or FHIR's OperationOutcome (api.errorshapes).
+    media_type, body = error_body(scope["path"], status, message)
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", media_type.encode()),
         (b"content-length", str(len(body)).encode()),
         _CLOSE,
     ]

@@ -1,12 +1,12 @@
 """The access audit over the API: GET /audit, for auditors."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 
 from api.exceptions import validated
 from api.pagination import LinkHeaderCursorPagination
-from api.schema import ACCESS_ERRORS, VALIDATION_ERROR
+from api.schema import BAD_REQUEST, LINK, PAGE_PARAMETERS, query_parameter, trimmed_text
 from audit.models import AccessRecord
 from audit.permissions import CanViewAccessRecords
 from audit.selectors import NEWEST_FIRST, access_records
@@ -30,25 +30,23 @@ class AccessRecordListView(GenericAPIView):
     @extend_schema(
         operation_id="audit_list",
         parameters=[
-            OpenApiParameter(
-                "patient", OpenApiTypes.UUID, description="A patient's id: records naming them."
+            query_parameter(
+                "patient", OpenApiTypes.UUID, "A patient's id: the records naming them."
             ),
-            OpenApiParameter("user", str, description="A username or a user's id."),
-            OpenApiParameter(
+            query_parameter(
+                "user",
+                {"type": "string", "pattern": trimmed_text(150, blank=False)},
+                "A username (a deleted user's too) or a user's id: their records.",
+            ),
+            query_parameter(
                 "since",
                 OpenApiTypes.DATETIME,
-                description="An ISO 8601 time with `Z` or an offset: records from then on.",
+                "An ISO 8601 time with `Z` or an offset: the records from then on.",
             ),
-            OpenApiParameter("limit", int, description="Page size: default 50, at most 500."),
-            OpenApiParameter(
-                "cursor", str, description='From the `Link: <...>; rel="next"` header.'
-            ),
+            *PAGE_PARAMETERS,
+            LINK,
         ],
-        responses={
-            200: AccessRecordSerializer(many=True),
-            400: VALIDATION_ERROR,
-            **ACCESS_ERRORS,
-        },
+        responses={200: AccessRecordSerializer(many=True), 400: BAD_REQUEST},
     )
     def get(self, request):
         params = validated(AccessRecordQuerySerializer(data=request.query_params))

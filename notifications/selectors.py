@@ -5,10 +5,10 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from notifications.models import Notification
+from notifications.models import Channel, Notification
 
 UNDELIVERED = (Notification.Status.PENDING, Notification.Status.SENDING)
 
@@ -52,7 +52,32 @@ def notifications_status() -> tuple[dict[str, int], timedelta | None]:
     counts = dict.fromkeys(Notification.Status.values, 0)
     for row in Notification.objects.values("status").annotate(n=Count("pk")).order_by():
         counts[row["status"]] = row["n"]
-    oldest = Notification.objects.filter(status__in=UNDELIVERED).aggregate(
-        oldest=Min("created_at")
-    )["oldest"]
-    return counts, (timezone.now() - oldest) if oldest else None
+    _, oldest = notifications_undelivered()
+    return counts, oldest
+
+
+def notifications_undelivered() -> tuple[int, timedelta | None]:
+    """How many notifications are not yet delivered (pending or sending), and the age of the
+    oldest of them (None when there is none)."""
+    row = Notification.objects.filter(status__in=UNDELIVERED).aggregate(
+        count=Count("pk"), oldest=Min("created_at")
+    )
+    return row["count"], (timezone.now() - row["oldest"]) if row["oldest"] else None
+
+
+def notifications_by_status_and_channel() -> dict[tuple[str, str], tuple[int, int]]:
+    """For every status and channel (each pair present, at 0 when there is none): how many
+    notifications, and how many delivery attempts they took in all. One grouped query."""
+    figures = {
+        (status, channel): (0, 0)
+        for status in Notification.Status.values
+        for channel in Channel.values
+    }
+    rows = (
+        Notification.objects.values("status", "channel")
+        .annotate(count=Count("pk"), attempts=Sum("attempts"))
+        .order_by()
+    )
+    for row in rows:
+        figures[row["status"], row["channel"]] = (row["count"], row["attempts"] or 0)
+    return figures

@@ -1,10 +1,11 @@
 """Shapes of patient data in and out of the API. Validation only; writes are in services."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers import ObjectInput, StrictCharField, StrictEmailField
+from api.serializers import ObjectInput, StrictBooleanField, StrictCharField, StrictEmailField
 from patients.models import EDITABLE_FIELDS, Patient
 from patients.validators import (
     normalize_email,
@@ -92,6 +93,12 @@ class PatientInputSerializer(ObjectInput, serializers.ModelSerializer):
         validators=[validate_birth_date],
         error_messages={"invalid": "Birth date must be a date: YYYY-MM-DD."},
     )
+
+    # The opt-outs: JSON booleans, not 0 or "no" (found by the OpenAPI fuzzer).
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField,
+    }
 
     class Meta:
         model = Patient

@@ -11,18 +11,32 @@ from api.idempotency import idempotent
 from api.pagination import LinkHeaderCursorPagination
 from api.permissions import ModelPermissionsWithView
 from api.preconditions import etag, if_match_versions
-from api.schema import ACCESS_ERRORS
+from api.schema import BAD_REQUEST, JSON, LINK, PAGE_PARAMETERS
 from audit.mixins import AuditedViewMixin
 from audit.models import Action
 from notifications.selectors import NEWEST_FIRST, notifications_for_patient
 from notifications.serializers import NotificationSerializer
 from patients.models import Patient, Via
 from patients.schema import (
+    CONFLICT,
+    CREATE_CONFLICT,
+    CREATE_EXAMPLES,
+    ETAG,
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    KEY_REUSED,
     LIST_PARAMETERS,
+    LOCATION,
+    MODIFIED,
     NOT_FOUND,
     PATIENT_DELETED,
+    PATIENT_ID,
     PATIENT_WRITTEN,
-    WRITE_ERRORS,
+    READ_EXAMPLES,
+    REPLAYED,
+    TOTAL_COUNT,
+    UPDATE_EXAMPLES,
+    WRITTEN_ETAG,
 )
 from patients.selectors import (
     HISTORY_ORDERING,
@@ -43,26 +57,60 @@ from patients.services import PatientNotFound, patient_create, patient_delete, p
 
 @extend_schema_view(
     list=extend_schema(
-        parameters=LIST_PARAMETERS, responses={200: PatientSerializer(many=True), **ACCESS_ERRORS}
+        parameters=[*LIST_PARAMETERS, LINK, TOTAL_COUNT],
+        responses={200: PatientSerializer(many=True)},
     ),
-    create=extend_schema(responses={201: PATIENT_WRITTEN, **WRITE_ERRORS}),
-    retrieve=extend_schema(responses={200: PatientSerializer, 404: NOT_FOUND, **ACCESS_ERRORS}),
+    create=extend_schema(
+        request={JSON: PatientInputSerializer},
+        parameters=[IDEMPOTENCY_KEY, WRITTEN_ETAG, LOCATION, REPLAYED],
+        responses={
+            201: PATIENT_WRITTEN,
+            400: BAD_REQUEST,
+            409: CREATE_CONFLICT,
+            422: KEY_REUSED,
+        },
+        examples=CREATE_EXAMPLES,
+    ),
+    retrieve=extend_schema(
+        parameters=[PATIENT_ID, ETAG],
+        responses={200: PatientSerializer, 404: NOT_FOUND},
+        examples=READ_EXAMPLES,
+    ),
     update=extend_schema(
-        request=PatientInputSerializer(partial=True),
-        responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **WRITE_ERRORS},
+        request={JSON: PatientInputSerializer(partial=True)},
+        parameters=[PATIENT_ID, IF_MATCH, WRITTEN_ETAG],
+        responses={
+            200: PATIENT_WRITTEN,
+            400: BAD_REQUEST,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            412: MODIFIED,
+        },
+        examples=UPDATE_EXAMPLES,
     ),
     partial_update=extend_schema(
-        request=PatientInputSerializer(partial=True),
-        responses={200: PATIENT_WRITTEN, 404: NOT_FOUND, **WRITE_ERRORS},
+        request={JSON: PatientInputSerializer(partial=True)},
+        parameters=[PATIENT_ID, IF_MATCH, WRITTEN_ETAG],
+        responses={
+            200: PATIENT_WRITTEN,
+            400: BAD_REQUEST,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            412: MODIFIED,
+        },
+        examples=UPDATE_EXAMPLES,
     ),
-    destroy=extend_schema(responses={200: PATIENT_DELETED, 404: NOT_FOUND, **ACCESS_ERRORS}),
+    destroy=extend_schema(
+        parameters=[PATIENT_ID, IF_MATCH, WRITTEN_ETAG],
+        responses={200: PATIENT_DELETED, 404: NOT_FOUND, 412: MODIFIED},
+    ),
     history=extend_schema(
-        parameters=LIST_PARAMETERS[1:3],
-        responses={200: PatientVersionSerializer(many=True), 404: NOT_FOUND, **ACCESS_ERRORS},
+        parameters=[PATIENT_ID, *PAGE_PARAMETERS, LINK],
+        responses={200: PatientVersionSerializer(many=True), 404: NOT_FOUND},
     ),
     notifications=extend_schema(
-        parameters=LIST_PARAMETERS[1:3],
-        responses={200: NotificationSerializer(many=True), 404: NOT_FOUND, **ACCESS_ERRORS},
+        parameters=[PATIENT_ID, *PAGE_PARAMETERS, LINK],
+        responses={200: NotificationSerializer(many=True), 404: NOT_FOUND},
     ),
 )
 class PatientViewSet(AuditedViewMixin, viewsets.GenericViewSet):

@@ -64,6 +64,17 @@ def demo_credentials(output: str) -> dict[str, str]:
     }
 
 
+def fresh_metrics_dir(path: Path) -> Path:
+    """prometheus_client's multiprocess directory for the web processes (and the worker), made
+    empty: the files of an earlier run's processes would otherwise add to this run's counts.
+    Exported as PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads in every child."""
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    return path
+
+
 def manage(*args: str, capture: bool = False) -> str:
     result = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
@@ -182,6 +193,10 @@ def main() -> int:
         redis = RedisServer(VAR / "redis", binary=binary)
         os.environ["REDIS_URL"] = redis.start()
         say(f"Redis: {os.environ['REDIS_URL']} (redis-server {origin})")
+
+    # After the manage.py commands above, whose counters nobody scrapes: the web server's
+    # workers write theirs here, and /metrics sums them.
+    fresh_metrics_dir(Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or VAR / "prometheus"))
 
     processes: list[subprocess.Popen] = []
     stopping = False

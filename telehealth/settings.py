@@ -1,6 +1,7 @@
 """Settings for the telehealth service. Everything that differs between machines comes from the
 environment; docs/configuration.md lists each variable."""
 
+import json
 import os
 from pathlib import Path
 
@@ -61,8 +62,10 @@ if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
     # The load balancer's health checks come over plain HTTP and must get their answer, not
-    # a redirect. SecurityMiddleware matches these against the path without its leading "/".
-    SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz)/?$"]
+    # a redirect; so does Prometheus scraping each web machine on its private address
+    # (/metrics holds no patient data, and a redirect would not unsend a token sent in clear).
+    # SecurityMiddleware matches these against the path without its leading "/".
+    SECURE_REDIRECT_EXEMPT = [r"^(healthz|readyz|metrics)/?$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
@@ -97,6 +100,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "simple_history",
     # The project's apps, each below the ones before it (see docs/development.md).
+    "ops",
+    "exports",
+    "fhir_r4",
     "patients",
     "notifications",
     "audit",
@@ -105,13 +111,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so every line logged while a request is served (the redirects too) carries its id.
+    # First, so the request metrics count every answer and time the whole of it.
+    "ops.middleware.RequestMetricsMiddleware",
+    # Next, so every line logged while a request is served (the redirects too) carries its id.
     "api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise, whose static files may be cached; everything else may not.
     "api.middleware.NoStoreMiddleware",
     "api.middleware.RequestGuardMiddleware",
+    # The probes, answered here: no session read or saved, no authentication.
+    "ops.middleware.ProbeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -166,6 +176,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env_str("SQLITE_TEST_NAME", str(BASE_DIR / "var" / "test.sqlite3"))
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # libpq waits for ever on a server that does not answer the connection; a URL's own
+    # ?connect_timeout= wins.
+    DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    if DATABASE_CONNECT_TIMEOUT < 1:
+        raise ImproperlyConfigured("DATABASE_CONNECT_TIMEOUT must be 1 second or more")
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", DATABASE_CONNECT_TIMEOUT
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -243,17 +262,27 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Telehealth patient records API",
-    "DESCRIPTION": "Patient records for clinics. Send `Authorization: Bearer <token>`.",
+    "DESCRIPTION": (
+        "Patient records for clinics. Every call but `POST /auth/login` sends "
+        "`Authorization: Bearer <token>`. Bodies are JSON. Errors are JSON too: `error` for bad "
+        "input and refusals, `message` for 401, 403 and 404. docs/api.md has the whole "
+        "contract; this document is checked against the running service by a fuzzer "
+        "(tests/test_openapi_fuzz.py)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # The Swagger UI's files come from the sidecar package: no CDN, works offline.
+    # The Swagger UI's and ReDoc's files come from the sidecar package: no CDN, works offline.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Patients and notifications share the channel choices (sms, email).
     "ENUM_NAME_OVERRIDES": {"ChannelEnum": "notifications.models.Channel"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.paths_without_trailing_slash",
+        # The statuses and headers of the layers around every view (after the one above,
+        # whose paths it matches views to).
+        "api.schema.shared_responses",
     ],
 }
 
@@ -468,3 +497,101 @@ LOGGING = {
         "_granian": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+
+# FHIR R4 (fhir_r4).
+# A POST /fhir/Patient/_search keeps its parameters on the server so that its pages' links
+# name it by a random id, not by its values (PHI); they are deleted this long after the
+# search, by the beat task below.
+FHIR_SEARCH_LIFETIME = env_duration("FHIR_SEARCH_LIFETIME", "1h")
+CELERY_BEAT_SCHEDULE["fhir-searches-expire"] = {
+    "task": "fhir_r4.searches_expire",
+    "schedule": 600,
+}
+
+# Bulk export (exports).
+# The files go through Django's storage API, the "exports" alias: by default the local disk
+# under EXPORT_DIR, readable by the service's user only. When web servers and workers run
+# on different machines they need one shared storage: EXPORT_STORAGE_BACKEND names any
+# storage class (django-storages' storages.backends.s3.S3Storage, for one) and
+# EXPORT_STORAGE_OPTIONS its options, as a JSON object.
+EXPORT_DIR = Path(env_str("EXPORT_DIR", str(VAR_DIR / "exports")))
+_EXPORT_FILESYSTEM = "django.core.files.storage.FileSystemStorage"
+_export_backend = env_str("EXPORT_STORAGE_BACKEND", _EXPORT_FILESYSTEM)
+try:
+    _export_options = json.loads(env_str("EXPORT_STORAGE_OPTIONS", "{}"))
+except ValueError:
+    _export_options = None
+if not isinstance(_export_options, dict):
+    raise ImproperlyConfigured("EXPORT_STORAGE_OPTIONS must be a JSON object")
+if _export_backend == _EXPORT_FILESYSTEM:
+    _export_options = {
+        "location": EXPORT_DIR,
+        "file_permissions_mode": 0o600,
+        "directory_permissions_mode": 0o700,
+        **_export_options,
+    }
+STORAGES["exports"] = {"BACKEND": _export_backend, "OPTIONS": _export_options}
+# How long a finished export's files (and its status URL) are kept; the hourly sweep
+# removes them after that.
+EXPORT_TTL = env_duration("EXPORT_TTL", "24h")
+# Exports one user may have queued or running at once; more get a 429.
+EXPORT_MAX_ACTIVE_PER_USER = env_int("EXPORT_MAX_ACTIVE_PER_USER", 2)
+# Patients read, written and counted in the progress at a time.
+EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 1000)
+# A queued or running export whose progress has not moved for this long is failed by the
+# sweep (its worker was lost). Longer than the broker's visibility timeout, so that a
+# message redelivered after a lost worker gets to run the job again first.
+EXPORT_STALE_AFTER = env_duration("EXPORT_STALE_AFTER", "2h")
+if EXPORT_CHUNK_SIZE < 1 or EXPORT_MAX_ACTIVE_PER_USER < 1:
+    raise ImproperlyConfigured("EXPORT_CHUNK_SIZE and EXPORT_MAX_ACTIVE_PER_USER must be 1 or more")
+if EXPORT_STALE_AFTER.total_seconds() <= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    raise ImproperlyConfigured(
+        "EXPORT_STALE_AFTER must be longer than the broker's visibility timeout "
+        f"({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']} seconds, the larger of an "
+        "hour and twice NOTIFICATION_RETRY_MAX_DELAY)"
+    )
+CELERY_BEAT_SCHEDULE["exports-sweep"] = {
+    "task": "exports.tasks.exports_sweep_task",
+    "schedule": 3600,
+}
+
+# Health checks and metrics (ops).
+# The monitoring system's bearer token, for /metrics and /health/status. Unset, /metrics
+# answers only connections from loopback, and only with DJANGO_NUM_PROXIES at 0 and no proxy's
+# X-Forwarded-*/Forwarded/X-Real-IP header (behind a proxy every connection may come from
+# loopback); /health/status, only staff.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 32 characters; generate one with "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
+# Each dependency check (the database's SELECT 1, the broker's PING) gives up after this many
+# seconds: a hung database or Redis makes a probe fail, never wait.
+HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 2.0)
+if HEALTH_CHECK_TIMEOUT <= 0:
+    raise ImproperlyConfigured("HEALTH_CHECK_TIMEOUT must be more than 0 seconds")
+# Beat has a worker record a heartbeat every HEALTH_HEARTBEAT_INTERVAL; /health/status fails
+# the worker check when none was recorded within HEALTH_WORKER_MAX_AGE, and the outbox check
+# when a notice has waited longer than HEALTH_OUTBOX_MAX_AGE (the default is above a notice's
+# whole retry schedule, about 8 minutes, and a sweep after NOTIFICATION_STALE_AFTER).
+HEALTH_HEARTBEAT_INTERVAL = env_duration("HEALTH_HEARTBEAT_INTERVAL", "15s")
+HEALTH_WORKER_MAX_AGE = env_duration("HEALTH_WORKER_MAX_AGE", "60s")
+HEALTH_OUTBOX_MAX_AGE = env_duration("HEALTH_OUTBOX_MAX_AGE", "15m")
+if HEALTH_HEARTBEAT_INTERVAL >= HEALTH_WORKER_MAX_AGE:
+    # Else a healthy worker would fail the check between two heartbeats.
+    raise ImproperlyConfigured(
+        "HEALTH_HEARTBEAT_INTERVAL must be shorter than HEALTH_WORKER_MAX_AGE"
+    )
+CELERY_BEAT_SCHEDULE["ops-worker-heartbeat"] = {
+    "task": "ops.tasks.worker_heartbeat_task",
+    "schedule": HEALTH_HEARTBEAT_INTERVAL.total_seconds(),
+    # A heartbeat that waited in the queue longer than the check's limit proves nothing.
+    "options": {"expires": HEALTH_WORKER_MAX_AGE.total_seconds()},
+}
+# prometheus_client's multiprocess mode, which it reads from the environment itself before
+# any metric exists: each process writes its counters to files here and /metrics sums them.
+# Needed with more than one web process; empty it before the web server starts.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured("PROMETHEUS_MULTIPROC_DIR must be an existing directory")

@@ -178,6 +178,25 @@ def test_a_declared_body_over_the_limit_is_a_json_413_before_it_is_read(server):
     assert "too large" in _json_body(response)["error"]
 
 
+def test_the_front_answers_an_operation_outcome_under_fhir(server):
+    port, _ = server
+
+    response, closed_after = _exchange(
+        port,
+        b"POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/fhir+json\r\nContent-Length: 100\r\n\r\n{",
+        CUT_OFF_WITHIN,
+    )
+
+    assert closed_after < CUT_OFF_WITHIN
+    assert response.startswith(b"HTTP/1.1 408")
+    head, _, body = response.partition(b"\r\n\r\n")
+    assert b"content-type: application/fhir+json" in head.lower()
+    body = json.loads(body)
+    assert body["resourceType"] == "OperationOutcome"
+    assert body["issue"][0]["code"] == "timeout"
+
+
 def test_a_chunked_body_reaches_the_api_whole(server):
     port, _ = server
     body = b'{"username": "x", "password": "y"}'

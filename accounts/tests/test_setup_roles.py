@@ -16,7 +16,7 @@ def group_codenames(name: str) -> set[str]:
 
 def expected_codenames(role: str) -> set[str]:
     return {
-        f"{action}_{model.split('.')[1]}"
+        action if "_" in action else f"{action}_{model.split('.')[1]}"
         for model, actions in ROLES[role].items()
         for action in actions
     }
@@ -53,6 +53,17 @@ def test_setup_roles_grants_the_documented_permissions():
         "view_notification",
         "view_accessrecord",
     }
+    assert group_codenames("data_manager") == {"export_patients"}
+
+
+def test_a_role_gets_a_models_own_permission_by_its_codename():
+    run("setup_roles")
+
+    permission = Group.objects.get(name="data_manager").permissions.get()
+    assert (permission.content_type.app_label, permission.codename) == (
+        "exports",
+        "export_patients",
+    )
 
 
 def test_setup_roles_twice_changes_nothing():

@@ -5,7 +5,7 @@ from api import commands
 
 
 class Command(commands.Command):
-    help = "Create the role groups (clinician, front_desk, auditor) with their permissions."
+    help = "Create the role groups (accounts.services.ROLES) with their permissions."
 
     def handle(self, *args, **options):
         for role, codenames in roles_setup().items():
