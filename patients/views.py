@@ -54,6 +54,19 @@ from patients.serializers import (
 )
 from patients.services import PatientNotFound, patient_create, patient_delete, patient_update
 
+UPDATE_SCHEMA = extend_schema(
+    request={JSON: PatientInputSerializer(partial=True)},
+    parameters=[PATIENT_ID, IF_MATCH, WRITTEN_ETAG],
+    responses={
+        200: PATIENT_WRITTEN,
+        400: BAD_REQUEST,
+        404: NOT_FOUND,
+        409: CONFLICT,
+        412: MODIFIED,
+    },
+    examples=UPDATE_EXAMPLES,
+)
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -76,30 +89,9 @@ from patients.services import PatientNotFound, patient_create, patient_delete, p
         responses={200: PatientSerializer, 404: NOT_FOUND},
         examples=READ_EXAMPLES,
     ),
-    update=extend_schema(
-        request={JSON: PatientInputSerializer(partial=True)},
-        parameters=[PATIENT_ID, IF_MATCH, WRITTEN_ETAG],
-        responses={
-            200: PATIENT_WRITTEN,
-            400: BAD_REQUEST,
-            404: NOT_FOUND,
-            409: CONFLICT,
-            412: MODIFIED,
-        },
-        examples=UPDATE_EXAMPLES,
-    ),
-    partial_update=extend_schema(
-        request={JSON: PatientInputSerializer(partial=True)},
-        parameters=[PATIENT_ID, IF_MATCH, WRITTEN_ETAG],
-        responses={
-            200: PATIENT_WRITTEN,
-            400: BAD_REQUEST,
-            404: NOT_FOUND,
-            409: CONFLICT,
-            412: MODIFIED,
-        },
-        examples=UPDATE_EXAMPLES,
-    ),
+    # PUT and PATCH alike: both change the fields given and keep the others.
+    update=UPDATE_SCHEMA,
+    partial_update=UPDATE_SCHEMA,
     destroy=extend_schema(
         parameters=[PATIENT_ID, IF_MATCH, WRITTEN_ETAG],
         responses={200: PATIENT_DELETED, 404: NOT_FOUND, 412: MODIFIED},
