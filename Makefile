@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format setup clean bench-notifications bench-faults bench-audit
+.PHONY: run test lint format setup clean bench bench-notifications bench-faults bench-audit
 
 setup: $(STAMP)
 
@@ -19,6 +19,11 @@ run: $(STAMP)
 test: $(STAMP)
 	@test -x /usr/bin/chromium || echo "make test: no Chromium at /usr/bin/chromium, so the browser tests will be SKIPPED (apt-get install chromium runs them)"
 	$(BIN)/python -m pytest
+
+# The API under wrk against the floor (bench/floor.py), in the same run; needs wrk
+# (apt-get install wrk). SIZES=, PATHS=, DATABASE_URL= choose what it covers (bench/run.py).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
 
 # One Celery worker (console backends) drains 10,000 pending notifications; prints the rate.
 bench-notifications: $(STAMP)

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from api.exceptions import ConflictError, NotFoundError, PreconditionFailed
 from api.preconditions import etag
@@ -511,3 +513,113 @@ def _log_entries_erase_unlinked(cutoff: datetime) -> int:
     for start in range(0, len(unknown), _CHUNK):
         erased += _log_entries_erase(entries.filter(object_id__in=unknown[start : start + _CHUNK]))
     return erased
+
+
+# Made-up names for demo and benchmark patients: varied enough that a name search finds a
+# realistic share of the table, not one row or all of them.
+_DEMO_GIVEN = [
+    "Ada",
+    "Ali",
+    "Ana",
+    "Ben",
+    "Chen",
+    "Dana",
+    "Eli",
+    "Emma",
+    "Femi",
+    "Hana",
+    "Ivan",
+    "Jae",
+    "Kai",
+    "Lena",
+    "Luis",
+    "Maya",
+    "Mei",
+    "Nia",
+    "Omar",
+    "Pia",
+    "Raj",
+    "Rosa",
+    "Sam",
+    "Sara",
+    "Tom",
+    "Uma",
+    "Vera",
+    "Wei",
+    "Yara",
+    "Zoe",
+]
+_DEMO_FAMILY = [
+    "Adams",
+    "Baker",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jones",
+    "Kim",
+    "Lopez",
+    "Mehta",
+    "Novak",
+    "Okafor",
+    "Park",
+    "Quinn",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ueda",
+    "Vargas",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zhang",
+]
+
+
+def patients_seed_demo(
+    *, count: int, batch_size: int = 5000, progress: Callable[[int], None] | None = None
+) -> int:
+    """Add made-up patients until there are `count`: bulk inserts, each with its "created"
+    version, and no notices (their addresses are reserved example ones). Returns how many
+    it added; `progress` is called with the number of patients already there, then with each
+    batch's. For demos and benchmarks, never for real data: it skips the per-row checks,
+    its rows being valid by construction.
+
+    Patient i gets seed<i>@example.org and +1555<i, 7 digits> (at most 10,000,000 of them).
+    Raises PatientConflict if an existing patient holds one of those addresses."""
+    existing = Patient.objects.count()
+    if count > 10_000_000:
+        raise ValueError("at most 10,000,000 demo patients")
+    added = 0
+    if progress is not None:
+        progress(min(existing, count))
+    for start in range(existing, count, batch_size):
+        batch = [_demo_patient(i) for i in range(start, min(start + batch_size, count))]
+        try:
+            with transaction.atomic():
+                bulk_create_with_history(
+                    batch,
+                    Patient,
+                    batch_size=batch_size,
+                    custom_historical_attrs={"via": Via.COMMAND},
+                )
+        except IntegrityError as exc:
+            raise PatientConflict() from exc
+        added += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    logger.info("seeded %d demo patients", added)
+    return added
+
+
+def _demo_patient(i: int) -> Patient:
+    return Patient(
+        name=f"{_DEMO_GIVEN[i % len(_DEMO_GIVEN)]} {_DEMO_FAMILY[i // 7 % len(_DEMO_FAMILY)]}",
+        email=f"seed{i}@example.org",
+        phone=f"+1555{i:07d}",
+        preferred_channel=Channel.EMAIL if i % 4 == 0 else Channel.SMS,
+        birth_date=date(1930, 1, 1) + timedelta(days=i * 37 % 30000),
+    )
