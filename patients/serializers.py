@@ -1,7 +1,10 @@
 """Shapes of patient data in and out of the API. Validation only; writes are in services."""
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -106,12 +109,36 @@ class PatientInputSerializer(ObjectInput, serializers.ModelSerializer):
 
 
 class PatientSerializer(serializers.ModelSerializer):
-    """A patient as the API shows it."""
+    """A patient as the API shows it.
+
+    The fields are DRF's, from the model (the OpenAPI document is made from them), but the
+    output is written out in to_representation: every read shows a patient, or a page of 50,
+    and DRF's way (building the fields from the model anew for each serializer, then a call
+    per field per patient) was a tenth of a read's time and most of a page's. A test checks
+    that the two give the same JSON (patients/tests/test_patient_detail.py).
+    """
 
     class Meta:
         model = Patient
         fields = ["id", *EDITABLE_FIELDS, "version", "created_at", "updated_at"]
         read_only_fields = fields
+
+    def to_representation(self, patient: Patient) -> dict:
+        shown = {"id": str(patient.id)}
+        for field in EDITABLE_FIELDS:
+            shown[field] = getattr(patient, field)
+        if patient.birth_date is not None:
+            shown["birth_date"] = patient.birth_date.isoformat()
+        shown["version"] = patient.version
+        shown["created_at"] = _instant(patient.created_at)
+        shown["updated_at"] = _instant(patient.updated_at)
+        return shown
+
+
+def _instant(value: datetime) -> str:
+    """As DRF's DateTimeField shows an instant: ISO 8601 in the current time zone, UTC as Z."""
+    shown = timezone.localtime(value).isoformat()
+    return shown[:-6] + "Z" if shown.endswith("+00:00") else shown
 
 
 class PatientListQuerySerializer(serializers.Serializer):

@@ -193,6 +193,9 @@ CACHES = {
     # "throttle" (the API's rate limits, in Redis) is added below REDIS_URL.
 }
 
+# Django's ModelBackend, with a user's permissions read in one query (accounts.backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.OneQueryModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -427,6 +430,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Idempotency keys are remembered for 24 hours; this forgets the older ones.
     "idempotency-keys-expire": {"task": "api.idempotency_keys_expire", "schedule": 3600},
+    # Expired API tokens are refused at once; this deletes their rows (knox did it on every
+    # request, reading all of a user's tokens each time).
+    "tokens-expired-delete": {"task": "accounts.tokens_expired_delete", "schedule": 3600},
 }
 if PATIENT_RETENTION_DAYS is not None:
     CELERY_BEAT_SCHEDULE["patients-purge-deleted"] = {

@@ -7,11 +7,14 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.crypto import hash_token
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from accounts.tasks import tokens_expired_delete_task
 from accounts.tests.clients import bearer
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +81,40 @@ def test_expired_token_is_401(alice):
     )
 
     _assert_unauthorized(alice.get("/patients"))
+
+
+def test_an_expired_token_is_deleted_when_used(alice):
+    AuthToken.objects.filter(user__username="alice").update(
+        expiry=timezone.now() - timedelta(seconds=1)
+    )
+
+    alice.get("/patients")
+
+    assert not AuthToken.objects.filter(user__username="alice").exists()
+
+
+def test_the_hourly_task_deletes_every_expired_token_and_keeps_the_others(alice, bob):
+    AuthToken.objects.filter(user__username="alice").update(
+        expiry=timezone.now() - timedelta(seconds=1)
+    )
+    AuthToken.objects.create(User.objects.get(username="bob"), expiry=None)
+
+    assert tokens_expired_delete_task() == 1
+
+    assert not AuthToken.objects.filter(user__username="alice").exists()
+    assert AuthToken.objects.filter(user__username="bob").count() == 2
+    assert bob.get("/patients").status_code == HTTPStatus.OK
+
+
+def test_a_request_authenticates_and_checks_its_permission_in_two_queries(alice):
+    with CaptureQueriesContext(connection) as queries:
+        response = alice.get("/patients/00000000-0000-0000-0000-000000000000")
+    assert response.status_code == HTTPStatus.NOT_FOUND
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    token_reads = [sql for sql in reads if "knox_authtoken" in sql]
+    permission_reads = [sql for sql in reads if "auth_permission" in sql]
+    assert len(token_reads) == 1
+    assert len(permission_reads) == 1
 
 
 def test_inactive_users_token_is_401(alice):
