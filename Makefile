@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: run test lint format setup clean bench bench-notifications bench-faults bench-audit
+.PHONY: run test lint format setup clean bench bench-profile bench-notifications bench-faults bench-audit
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ test: $(STAMP)
 # (apt-get install wrk). SIZES=, PATHS=, DATABASE_URL= choose what it covers (bench/run.py).
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Where a request's time goes, in-process, per path: ms a call and statements (--profile: tree).
+bench-profile: $(STAMP)
+	$(BIN)/python bench/profile.py
 
 # One Celery worker (console backends) drains 10,000 pending notifications; prints the rate.
 bench-notifications: $(STAMP)

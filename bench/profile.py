@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import WORK, Database, seed  # noqa: E402
+from scripts.redis_server import RedisServer  # noqa: E402
 
 
 def main() -> int:
@@ -33,6 +34,7 @@ def main() -> int:
     args = parser.parse_args()
 
     database = Database(args.database_url)
+    redis = RedisServer(WORK / "profile-redis")
     (WORK / "prometheus").mkdir(parents=True, exist_ok=True)
     seed(database, 10_000)
     url = database.run_copy("telehealth_bench_10000")
@@ -46,9 +48,8 @@ def main() -> int:
             "DATABASE_URL": url,
             "TELEHEALTH_VAR_DIR": str(WORK / "var"),
             "PROMETHEUS_MULTIPROC_DIR": str(WORK / "prometheus"),
-            # Nothing is published: the notices of what it writes stay queued.
-            "REDIS_URL": "redis://127.0.0.1:1/0",
-            "NOTIFICATION_PUBLISH_TIMEOUT": "0.05",
+            # A redis-server of its own takes the writes' delivery tasks; no worker runs.
+            "REDIS_URL": redis.start(),
         }
     )
     import django
@@ -56,7 +57,6 @@ def main() -> int:
     django.setup()
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from accounts.services import token_issue
     from patients.models import Patient
@@ -106,7 +106,8 @@ def main() -> int:
         code = int(status[0][0][:3])
         if method == "GET" and path == "/patients" and not query:
             links = dict(status[0][1]).get("Link", "")
-            calls["deep"] = ("GET", links[1 : links.index(">")].split("/patients", 1)[1], None)
+            next_url = links[1 : links.index(">")]
+            calls["deep"] = ("GET", "/patients" + next_url.split("/patients", 1)[1], None)
         assert code < 300, (method, path, status[0][0])
         return code
 
@@ -116,13 +117,12 @@ def main() -> int:
         method, path, body = calls[name]
         for _ in range(min(200, args.count)):
             call(method, path, body)
-        with CaptureQueriesContext(connection) as queries:
-            call(method, path, body)
+        queries = statements(connection, call, method, path, body)
         started = time.perf_counter()
         for _ in range(args.count):
             call(method, path, body)
         per_call = (time.perf_counter() - started) / args.count * 1000
-        print(f"{name:<6} {per_call:6.2f} ms a call, {len(queries.captured_queries)} queries")
+        print(f"{name:<6} {per_call:6.2f} ms a call, {len(queries)} statements")
         if args.profile:
             from pyinstrument import Profiler
 
@@ -131,7 +131,21 @@ def main() -> int:
                 for _ in range(args.count):
                     call(method, path, body)
             print(profiler.output_text(color=False, show_all=False))
+    redis.stop()
     return 0
+
+
+def statements(connection, work, *args) -> list[str]:
+    """The SQL statements that work(*args) sends through the connection."""
+    sent = []
+
+    def counted(execute, sql, *rest):
+        sent.append(sql)
+        return execute(sql, *rest)
+
+    with connection.execute_wrapper(counted):
+        work(*args)
+    return sent
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Shapes of patient data in and out of the API. Validation only; writes are in services."""
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -130,14 +130,15 @@ class PatientSerializer(serializers.ModelSerializer):
         if patient.birth_date is not None:
             shown["birth_date"] = patient.birth_date.isoformat()
         shown["version"] = patient.version
-        shown["created_at"] = _instant(patient.created_at)
-        shown["updated_at"] = _instant(patient.updated_at)
+        zone = timezone.get_current_timezone()
+        shown["created_at"] = _instant(patient.created_at, zone)
+        shown["updated_at"] = _instant(patient.updated_at, zone)
         return shown
 
 
-def _instant(value: datetime) -> str:
+def _instant(value: datetime, zone: tzinfo) -> str:
     """As DRF's DateTimeField shows an instant: ISO 8601 in the current time zone, UTC as Z."""
-    shown = timezone.localtime(value).isoformat()
+    shown = value.astimezone(zone).isoformat()
     return shown[:-6] + "Z" if shown.endswith("+00:00") else shown
 
 
