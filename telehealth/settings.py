@@ -164,6 +164,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's, with a process's writers queued before they ask SQLite (api/database/base.py).
+    DATABASES["default"]["ENGINE"] = "api.database"
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at BEGIN,
         # so two writers queue on the busy timeout instead of failing with "database is locked"
