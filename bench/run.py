@@ -311,6 +311,18 @@ def measure(port: int, requests: dict, auth: str, paths: list[str]) -> dict:
     return figures
 
 
+def the_five(one: str, put: str, deep_query: str) -> dict:
+    """The measured paths, as (method, path): the same for the project and the floor but the
+    ids and the deep page's query (a cursor, or the floor's row number)."""
+    return {
+        "one": ("GET", f"/patients/{one}"),
+        "first": ("GET", "/patients"),
+        "deep": ("GET", f"/patients?{deep_query}"),
+        "post": ("POST", "/patients"),
+        "put": ("PUT", f"/patients/{put}"),
+    }
+
+
 def bench_project(database: Database, size: int, redis_url: str, paths: list[str]) -> dict:
     url = database.run_copy(f"telehealth_bench_{size}")
     env = project_env(url, redis_url)
@@ -332,11 +344,7 @@ def bench_project(database: Database, size: int, redis_url: str, paths: list[str
     try:
         wait_for_port(port, server)
         requests = {
-            "one": ("GET", f"/patients/{targets['one']}"),
-            "first": ("GET", "/patients"),
-            "deep": ("GET", f"/patients?cursor={targets['deep_cursor']}"),
-            "post": ("POST", "/patients"),
-            "put": ("PUT", f"/patients/{targets['put']}"),
+            **the_five(targets["one"], targets["put"], f"cursor={targets['deep_cursor']}"),
             "search": ("GET", "/patients?search=ana"),
         }
         say(f"project (granian, {env.get('WEB_CONCURRENCY', '2')} workers), {size:,} patients:")
@@ -374,13 +382,7 @@ def bench_floor(database: Database, size: int, redis_url: str, setup: str, paths
     )
     try:
         wait_for_port(port, server)
-        requests = {
-            "one": ("GET", f"/patients/{one}"),
-            "first": ("GET", "/patients"),
-            "deep": ("GET", f"/patients?after={int(size * 0.9)}"),
-            "post": ("POST", "/patients"),
-            "put": ("PUT", f"/patients/{put}"),
-        }
+        requests = the_five(one, put, f"after={int(size * 0.9)}")
         say(f"floor ({setup}), {size:,} patients:")
         return measure(port, requests, f"Bearer {token}", paths)
     finally:
