@@ -93,7 +93,11 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["created_at", "id"], name="patient_created_id_idx")]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="patient_created_id_idx"),
+            # FHIR's birthdate search (a date or a range of them).
+            models.Index(fields=["birth_date"], name="patient_birth_date_idx"),
+        ]
         constraints = [
             # Services store emails lowercased; the database refuses anything else, so a
             # write that bypasses them cannot create a case-variant duplicate.

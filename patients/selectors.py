@@ -1,11 +1,18 @@
 """Reads of patient records."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from api.ids import uuid_or_none
 from notifications.models import Notification
 from patients.models import EDITABLE_FIELDS, Patient
-from patients.validators import email_search_form, looks_like_phone, normalize_phone
+from patients.validators import (
+    email_search_form,
+    looks_like_phone,
+    normalize_email,
+    normalize_phone,
+    validate_phone,
+)
 
 # The API's order: oldest first, with the id to break ties, so cursors are stable.
 LIST_ORDERING = ("created_at", "id")
@@ -80,16 +87,41 @@ def patient_search(queryset: QuerySet[Patient], term: str | None) -> QuerySet[Pa
     finds "+15551234567", and an internationalized domain is searched in the form emails are
     stored in, so "bücher" finds "…@xn--bcher-kva.com". The API's list and the admin's search
     box both use this.
+
+    A whole email address, or a whole phone number with its country code ("+44 7700 900123"),
+    is the patient who has it: matched whole, by the unique index, which at a million
+    patients answers at once where a "contains" reads the whole table.
     """
     term = (term or "").strip()
     if not term:
         return queryset
+    whole = _whole_contact(term)
+    if whole is not None:
+        return queryset.filter(whole)
     phone_term = normalize_phone(term) if looks_like_phone(term) else term
     return queryset.filter(
         Q(name__icontains=term)
         | Q(email__icontains=email_search_form(term))
         | Q(phone__contains=phone_term)
     )
+
+
+def _whole_contact(term: str) -> Q | None:
+    """The lookup of a term that is a whole email address or international phone number."""
+    if "@" in term:
+        try:
+            return Q(email=normalize_email(term))
+        except ValidationError:
+            return None
+    if not looks_like_phone(term):
+        return None
+    number = normalize_phone(term)
+    try:
+        validate_phone(number)
+    except ValidationError:
+        return None
+    # Without its country code, a number may be the end of a stored one: a "contains" then.
+    return Q(phone=number) if number.startswith("+") else None
 
 
 def patient_consents_to_resend(notification: Notification) -> bool:

@@ -112,6 +112,29 @@ def test_search_matches_name_email_or_normalized_phone(carol, term, expected):
     assert response["X-Total-Count"] == str(len(expected))
 
 
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        # A whole address is the patient who has it, not every address that contains it.
+        ("ann@example.com", {"Ann Lee"}),
+        ("ANN@Example.COM", {"Ann Lee"}),
+        ("n@example.com", {"Nn Ives"}),
+        # A whole number with its country code likewise; without it, a part of a number.
+        ("+1 555 010 1234", {"Ann Lee"}),
+        ("+1555010123", set()),
+        ("555 010 1234", {"Ann Lee", "Jo Ann"}),
+    ],
+)
+def test_a_whole_email_or_international_number_finds_its_one_patient(carol, term, expected):
+    PatientFactory(name="Ann Lee", email="ann@example.com", phone="+15550101234")
+    PatientFactory(name="Jo Ann", email="joann@example.com", phone="+445550101234")
+    PatientFactory(name="Nn Ives", email="n@example.com", phone="+15550109999")
+
+    response = carol.get("/patients", {"search": term})
+
+    assert {item["name"] for item in response.json()} == expected
+
+
 def test_reads_do_not_grow_with_the_page(carol, django_assert_max_num_queries):
     PatientFactory.create_batch(60)
 
