@@ -41,7 +41,9 @@ os.register_at_fork(after_in_child=_fresh_lock_in_child)
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _lock_fd: int | None = None
-    _holds_writer = False
+    # The process lock this connection holds, if any: released as the one it took, even if
+    # a fork has since put a fresh one in its place.
+    _held = None
 
     def _start_transaction_under_autocommit(self):
         if self.is_in_memory_db():
@@ -55,7 +57,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _acquire_writer(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        if not _threads.acquire(timeout=timeout):
+        threads = _threads
+        if not threads.acquire(timeout=timeout):
             raise OperationalError("database is locked")
         try:
             if self._lock_fd is None:
@@ -70,15 +73,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
                         raise OperationalError("database is locked") from None
                     time.sleep(_POLL)
         except BaseException:
-            _threads.release()
+            threads.release()
             raise
-        self._holds_writer = True
+        self._held = threads
 
     def _release_writer(self) -> None:
-        if self._holds_writer:
-            self._holds_writer = False
+        if self._held is not None:
+            held, self._held = self._held, None
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            _threads.release()
+            held.release()
 
     def _commit(self):
         try:
