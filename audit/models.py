@@ -37,6 +37,7 @@ class Action(models.TextChoices):
     PATIENT_PURGE = "patient.purge", "Erase a deleted patient's personal data"
     PATIENT_NOTIFICATIONS = "patient.notifications", "Read a patient's notifications"
     PATIENT_EXPORT = "patient.export", "Export patients"
+    PATIENT_IMPORT = "patient.import", "Import patients"
     DATABASE_BACKUP = "database.backup", "Back up the database"
 
 

@@ -15,7 +15,10 @@ and DJANGO_HTTPS=0 (plain HTTP on loopback).
 Environment:
     SIZES=10000,1000000   patients in the table (seeded once, kept under var/bench/ or as
                           PostgreSQL databases telehealth_bench_<size>, copied for each run)
-    PATHS=one,first,deep,post,put,search   what to measure (search: the project only)
+    PATHS=one,first,deep,post,put,search,bulk   what to measure (search: the project only;
+                          bulk: import_patients of BULK_ROWS new patients into an empty
+                          database, the same file again, and export_patients of them)
+    BULK_ROWS=100000      rows of the bulk import
     DATABASE_URL=postgres://...            measure on PostgreSQL (the floor too, by psycopg)
     DURATION=10  WARMUP=3                  seconds per path, and of each path's warm-up
     WEB_CONCURRENCY=2  WEB_THREADS=8       the project's web processes and threads
@@ -48,7 +51,7 @@ RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
 LOAD = ["wrk", "-t2", "-c16", "--latency", "-s", str(ROOT / "bench" / "load.lua")]
 CHANGED_SETTINGS = {"API_RATE_USER": "off", "DJANGO_HTTPS": "0"}
-ALL_PATHS = ("one", "first", "deep", "post", "put", "search")
+ALL_PATHS = ("one", "first", "deep", "post", "put", "search", "bulk")
 PATH_NAMES = {
     "one": "GET one patient",
     "first": "GET first page of 50",
@@ -390,6 +393,66 @@ def bench_floor(database: Database, size: int, redis_url: str, setup: str, paths
         logs.close()
 
 
+def timed(env: dict, *args: str) -> dict:
+    """Runs manage.py with `args`; its wall time and the last line it printed."""
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    out, err = process.communicate()
+    seconds = time.monotonic() - started
+    if process.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{err[-2000:]}")
+    return {"seconds": round(seconds, 2), "summary": out.strip().splitlines()[-1]}
+
+
+def bulk_file(rows: int) -> Path:
+    """A CSV of `rows` made-up patients that no seeded database holds (kept for later runs)."""
+    path = WORK / f"bulk-{rows}.csv"
+    if not path.exists():
+        with path.open("w", newline="", encoding="utf-8") as file:
+            file.write("name,phone,email,preferred_channel,birth_date\n")
+            for i in range(rows):
+                channel = "email" if i % 4 == 0 else "sms"
+                born = f"{1930 + i % 90}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+                file.write(f"Bulk Patient {i},+1666{i:07d},bulk{i}@example.org,{channel},{born}\n")
+    return path
+
+
+def bench_bulk(database: Database, rows: int) -> dict:
+    """import_patients into an empty database, the same file again (every row already
+    there), and export_patients of what it made, as CSV and NDJSON."""
+    name = "telehealth_bench_bulk"
+    database.forget(name)
+    if database.kind == "postgresql":
+        database._pg_admin(f'CREATE DATABASE "{name}"')
+    env = project_env(database.seeded(name), "redis://127.0.0.1:1/0")  # --notify is off
+    manage(env, "migrate", "--noinput")
+    source = bulk_file(rows)
+    figures = {"rows": rows}
+    for step in ("import", "import again"):
+        report = WORK / f"bulk-report-{step.replace(' ', '-')}.csv"
+        report.unlink(missing_ok=True)
+        figures[step] = timed(
+            env, "import_patients", str(source), "--no-progress", "--report", str(report)
+        )
+    for file_format in ("csv", "ndjson"):
+        output = WORK / f"bulk-export.{file_format}"
+        output.unlink(missing_ok=True)
+        figures[f"export {file_format}"] = timed(
+            env, "export_patients", "--format", file_format, "--output", str(output),
+            "--no-progress",
+        )  # fmt: skip
+        output.unlink()
+    for step in ("import", "import again", "export csv", "export ndjson"):
+        figures[step]["rows_per_second"] = round(rows / figures[step]["seconds"])
+        say(f"  {step:<14} {rows:,} rows in {figures[step]['seconds']:.1f} s "
+            f"({figures[step]['rows_per_second']:,} rows/s)")  # fmt: skip
+    database.forget(name)
+    return figures
+
+
 def table(results: dict) -> str:
     columns = ("path", "size", "project", "floor", "ratio", "p50", "p99", "floor p50",
                "floor p99", "non-2xx", "floor setup")  # fmt: skip
@@ -413,8 +476,18 @@ def table(results: dict) -> str:
                 )
             )
     # A Markdown table, so that docs/benchmarks.md can take it as printed.
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines = []
+    if rows:
+        lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows] + [""]
+    if "bulk" in results:
+        bulk = results["bulk"]
+        lines += ["| bulk step | rows | seconds | rows/s |", "|---|---|---|---|"]
+        lines += [
+            f"| {step} | {bulk['rows']:,} | {bulk[step]['seconds']:.1f} "
+            f"| {bulk[step]['rows_per_second']:,} |"
+            for step in ("import", "import again", "export csv", "export ndjson")
+        ]
     return "\n".join(lines)
 
 
@@ -443,7 +516,7 @@ def main() -> int:
     redis = RedisServer(WORK / "redis")
     redis_url = redis.start()
     try:
-        for size in sizes:
+        for size in sizes if set(paths) - {"bulk"} else []:
             seed(database, size)
             project = bench_project(database, size, redis_url, paths)
             floors = {
@@ -460,6 +533,10 @@ def main() -> int:
                     row["floor_setup"], row["floor"] = best, row["floors"][best]
                 by_path[name] = row
             results["sizes"][str(size)] = by_path
+        if "bulk" in paths:
+            rows = int(os.environ.get("BULK_ROWS", "100000").replace("_", ""))
+            say(f"bulk import and export, {rows:,} rows, {database.kind}:")
+            results["bulk"] = bench_bulk(database, rows)
     finally:
         redis.stop()
     print()

@@ -57,11 +57,17 @@ def export_patients(*, since: datetime | None, until: datetime) -> QuerySet[Pati
 
 def export_patients_after(patients: QuerySet[Patient], last: Patient | None) -> QuerySet:
     """The patients after `last` in EXPORT_ORDERING (keyset paging: each chunk is a short
-    query of its own, whatever the depth)."""
+    query of its own, whatever the depth).
+
+    The leading `created_at >=` is implied by the OR, but it is a bound the (created_at, id)
+    index can seek to: without it SQLite scanned the index from its start at every chunk,
+    0.1 s a chunk of 1,000 half-way through a million patients against 0.012 s with it, so
+    an export took time in the square of its size."""
     if last is None:
         return patients
     return patients.filter(
-        Q(created_at__gt=last.created_at) | Q(created_at=last.created_at, id__gt=last.id)
+        Q(created_at__gte=last.created_at),
+        Q(created_at__gt=last.created_at) | Q(id__gt=last.id),
     )
 
 
@@ -87,3 +93,17 @@ def export_file_patient_ids(entry: dict) -> list[str] | None:
             return ids.read().decode().split()
     except FileNotFoundError:
         return None
+
+
+def export_file_patients(*, since: datetime | None) -> QuerySet[Patient]:
+    """The patients `manage.py export_patients` writes: every one, or those changed at or
+    after `since`, in EXPORT_ORDERING (page them with export_patients_after).
+
+    No upper bound, unlike export_patients(): a FHIR client asks again `_since` the
+    transaction time for what changed meanwhile, but a file is all an operator gets, and a
+    patient edited during a long export would be in neither. Paged by (created_at, id),
+    which never change, each patient is written once, as its chunk found them."""
+    patients = Patient.objects.all()
+    if since is not None:
+        patients = patients.filter(updated_at__gte=since)
+    return patients.order_by(*EXPORT_ORDERING)

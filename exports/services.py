@@ -15,11 +15,16 @@ redelivery takes, is failed by the hourly sweep, so none stays "in progress" for
 Logs carry job ids and counts, never patient data.
 """
 
+import csv
 import json
 import logging
+import os
+import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import IO
 
 from django.conf import settings
@@ -31,15 +36,19 @@ from django.utils import timezone
 from rest_framework import status
 
 from api.exceptions import ApplicationError
+from audit.models import Action, Via
+from audit.services import COMMAND_FAILED, COMMAND_SUCCEEDED, access_record
 from exports.models import ExportJob
 from exports.selectors import (
     export_active_count,
+    export_file_patients,
     export_patients,
     export_patients_after,
     export_storage,
 )
 from fhir_r4.resources import patient_resource
 from notifications.publisher import publish
+from patients.serializers import PatientSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -312,3 +321,158 @@ def exports_sweep() -> SweepReport:
     if stalled or removed:
         logger.info("exports sweep: %d stalled jobs failed, %d expired removed", stalled, removed)
     return SweepReport(stalled=stalled, removed=removed)
+
+
+# `manage.py export_patients`: the patients, as the API shows them, in a CSV or NDJSON file.
+
+FILE_FORMATS = ("csv", "ndjson")
+# The access records' path: the command's name, as command_access gives it.
+FILE_EXPORT_COMMAND = "export_patients"
+# The API's keys, in its order (PatientSerializer.to_representation's): the CSV's header.
+FILE_COLUMNS = tuple(PatientSerializer.Meta.fields)
+# What a spreadsheet runs as a formula when a cell starts with it (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportFileRefused(Exception):
+    """The file cannot be written there; the message says why, in one line."""
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    # A leading ' makes a spreadsheet show the cell as text. Also before quotes that already
+    # lead to a formula character ("'=x" is written "''=x"), so that an importer dropping
+    # one quote from every cell of this shape gets back exactly what was stored.
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_rows(out: IO[str]):
+    # Excel's dialect (RFC 4180: commas, "" within quotes, CRLF), UTF-8 without a BOM.
+    writer = csv.writer(out)
+    writer.writerow(FILE_COLUMNS)
+    return lambda rows: writer.writerows(
+        [_csv_cell(row[column]) for column in FILE_COLUMNS] for row in rows
+    )
+
+
+def _ndjson_rows(out: IO[str]):
+    return lambda rows: out.writelines(
+        json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows
+    )
+
+
+_ROW_WRITERS = {"csv": _csv_rows, "ndjson": _ndjson_rows}
+
+
+def _write_patients(
+    out: IO[str], *, file_format: str, since: datetime | None, progress: Callable | None
+) -> int:
+    """Write the patients to `out`, EXPORT_CHUNK_SIZE at a time, each chunk recorded in the
+    access audit before it is written. Returns how many."""
+    write_rows = _ROW_WRITERS[file_format](out)
+    shown = PatientSerializer().to_representation
+    patients = export_file_patients(since=since)
+    written, last = 0, None
+    while True:
+        # Each chunk is a query of its own, in autocommit: its own short read transaction.
+        # One transaction round the whole export would, on SQLite (BEGIN IMMEDIATE), hold
+        # the write lock and so stop every writer of the service for minutes; or, read
+        # only, keep one WAL snapshot open, which no checkpoint can get past, so the WAL
+        # grows for as long as the export runs (on PostgreSQL, it holds back vacuum).
+        chunk = list(export_patients_after(patients, last)[: settings.EXPORT_CHUNK_SIZE])
+        if not chunk:
+            return written
+        # A record per chunk: one naming every patient at the end would hold all their ids
+        # in memory. Recorded before the chunk is written, never after.
+        access_record(
+            action=Action.PATIENT_EXPORT,
+            via=Via.COMMAND,
+            patient_ids=[patient.pk for patient in chunk],
+            status_code=COMMAND_SUCCEEDED,
+            path=FILE_EXPORT_COMMAND,
+        )
+        write_rows(shown(patient) for patient in chunk)
+        written += len(chunk)
+        last = chunk[-1]
+        if progress is not None:
+            progress(len(chunk))
+
+
+def _refused_existing(dest: Path) -> ExportFileRefused:
+    return ExportFileRefused(f"{dest} exists: give a new file, or --force to replace it")
+
+
+def _check_dest(dest: Path, *, overwrite: bool) -> None:
+    if dest.is_dir():
+        raise ExportFileRefused(f"{dest} is a folder: give a file name")
+    if os.path.lexists(dest) and not overwrite:
+        raise _refused_existing(dest)
+    if not dest.parent.is_dir():
+        raise ExportFileRefused(f"cannot write {dest}: there is no folder {dest.parent}")
+
+
+def _move_into_place(partial: Path, dest: Path, *, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(partial, dest)
+        return
+    # A hard link, unlike a rename, fails if `dest` appeared meanwhile (another export):
+    # only --force replaces a file.
+    try:
+        os.link(partial, dest)
+    except FileExistsError:
+        raise _refused_existing(dest) from None
+    except OSError:  # no hard links there (FAT, some network shares): check, then rename
+        if os.path.lexists(dest):
+            raise _refused_existing(dest) from None
+        os.replace(partial, dest)
+    else:
+        os.unlink(partial)
+
+
+def patients_export_file(
+    *,
+    dest: Path,
+    file_format: str,
+    since: datetime | None = None,
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write every patient (or those changed at or after `since`) to the file `dest`, as the
+    API shows them, in CSV or NDJSON. Returns how many.
+
+    Memory stays flat whatever the count: keyset chunks, each read in its own transaction
+    and recorded in the access audit (Action.PATIENT_EXPORT, one record per chunk). The file
+    is written beside `dest`, readable by its owner only, synced, then renamed into place,
+    so `dest` is never half an export; on any failure the partial file is removed and the
+    attempt is recorded (status 1). Raises ExportFileRefused if `dest` exists (unless
+    `overwrite`) or cannot be made, OSError if writing fails."""
+    if file_format not in _ROW_WRITERS:
+        raise ValueError(f"unknown format {file_format!r}")
+    partial = None
+    try:
+        _check_dest(dest, overwrite=overwrite)
+        name = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.partial")
+        # 0600 from its creation (a umask only takes bits away): it holds patient data.
+        fd = os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+        partial = name
+        with open(fd, "w", encoding="utf-8", newline="") as out:
+            written = _write_patients(out, file_format=file_format, since=since, progress=progress)
+            out.flush()
+            os.fsync(out.fileno())
+        _move_into_place(partial, dest, overwrite=overwrite)
+    except BaseException:  # Ctrl-C too: no partial file stays behind
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        access_record(
+            action=Action.PATIENT_EXPORT,
+            via=Via.COMMAND,
+            status_code=COMMAND_FAILED,
+            path=FILE_EXPORT_COMMAND,
+        )
+        raise
+    return written

@@ -24,6 +24,9 @@ from simple_history.utils import bulk_create_with_history
 from api.exceptions import ConflictError, NotFoundError, PreconditionFailed
 from api.preconditions import etag
 from api.services import idempotent_responses_forget
+from audit.models import Action
+from audit.models import Via as AccessVia
+from audit.services import COMMAND_SUCCEEDED, access_record
 from notifications.models import ERASED, Notification
 from notifications.services import (
     Recipient,
@@ -623,3 +626,174 @@ def _demo_patient(i: int) -> Patient:
         preferred_channel=Channel.EMAIL if i % 4 == 0 else Channel.SMS,
         birth_date=date(1930, 1, 1) + timedelta(days=i * 37 % 30000),
     )
+
+
+class Outcome(models.TextChoices):
+    """What became of one row of an import."""
+
+    CREATED = "created", "created"
+    PRESENT = "present", "already present"
+    DUPLICATE = "duplicate", "duplicate in the file"
+    CONFLICT = "conflict", "in conflict with another patient"
+    DELETED = "deleted", "of a deleted patient"
+    INVALID = "invalid", "invalid"
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """A row of an import that passed the API's checks: its line in the file, its fields
+    (validated and normalized) and the id it brings, if any."""
+
+    line: int
+    values: dict
+    patient_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    line: int
+    outcome: str
+    reason: str = ""
+    patient_id: uuid.UUID | None = None
+
+
+class PatientsImport:
+    """One run of `import_patients`: rows go in by batches, each batch in one transaction
+    with its access record, and come out as outcomes.
+
+    A row is the same patient as one already stored by its id when it brings one, else by
+    its normalized email; such a row creates nothing, so importing a file twice creates its
+    patients once. The run remembers the rows it took, so that a file's second row for a
+    patient is reported as a duplicate of the first. An import only creates: it never
+    changes a stored patient, and it never brings back a deleted one (the admin restores).
+    """
+
+    def __init__(self, *, notify: bool = False, command: str = "import_patients"):
+        self.notify = notify
+        self.command = command
+        # Line of the row that took each id, email and phone in this run.
+        self._ids: dict[uuid.UUID, int] = {}
+        self._emails: dict[str, int] = {}
+        self._phones: dict[str, int] = {}
+
+    def add(self, rows: list[ImportRow]) -> list[ImportOutcome]:
+        outcomes: dict[int, ImportOutcome] = {}
+        fresh = []
+        for row in rows:
+            repeated = self._repeated(row)
+            if repeated is not None:
+                outcomes[row.line] = repeated
+            else:
+                fresh.append(row)
+        with transaction.atomic():
+            decided, to_create = self._against_stored(fresh)
+            outcomes.update(decided)
+            outcomes.update(self._create(to_create))
+            named = [o.patient_id for o in outcomes.values() if o.patient_id is not None]
+            # What the run read (the matches it reports) and wrote, in one record a batch.
+            access_record(
+                action=Action.PATIENT_IMPORT,
+                via=AccessVia.COMMAND,
+                patient_ids=named,
+                status_code=COMMAND_SUCCEEDED,
+                path=self.command,
+            )
+        created = sum(o.outcome == Outcome.CREATED for o in outcomes.values())
+        logger.info("import: %d of %d rows created patients", created, len(rows))
+        return [outcomes[row.line] for row in rows]
+
+    def _repeated(self, row: ImportRow) -> ImportOutcome | None:
+        email, phone = row.values["email"], row.values["phone"]
+        if row.patient_id is not None and row.patient_id in self._ids:
+            first = self._ids[row.patient_id]
+            return ImportOutcome(row.line, Outcome.DUPLICATE, f"same id as line {first}")
+        if email in self._emails:
+            first = self._emails[email]
+            return ImportOutcome(row.line, Outcome.DUPLICATE, f"same email as line {first}")
+        if phone in self._phones:
+            first = self._phones[phone]
+            return ImportOutcome(row.line, Outcome.CONFLICT, f"same phone as line {first}")
+        if row.patient_id is not None:
+            self._ids[row.patient_id] = row.line
+        self._emails[email] = row.line
+        self._phones[phone] = row.line
+        return None
+
+    def _against_stored(self, rows: list[ImportRow]):
+        ids = [row.patient_id for row in rows if row.patient_id is not None]
+        stored_ids = set(Patient.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        deleted_ids = set(
+            Patient.history.filter(id__in=set(ids) - stored_ids).values_list("id", flat=True)
+        )
+        by_email = dict(
+            Patient.objects.filter(email__in=[row.values["email"] for row in rows]).values_list(
+                "email", "pk"
+            )
+        )
+        by_phone = dict(
+            Patient.objects.filter(phone__in=[row.values["phone"] for row in rows]).values_list(
+                "phone", "pk"
+            )
+        )
+        decided, to_create = {}, []
+        for row in rows:
+            line, given = row.line, row.patient_id
+            holder = by_email.get(row.values["email"])
+            if given in stored_ids:
+                decided[line] = ImportOutcome(line, Outcome.PRESENT, "same id", given)
+            elif given in deleted_ids:
+                decided[line] = ImportOutcome(
+                    line, Outcome.DELETED, "a deleted patient's id: restore them instead", given
+                )
+            elif given is None and holder is not None:
+                decided[line] = ImportOutcome(line, Outcome.PRESENT, "same email", holder)
+            elif holder is not None:
+                decided[line] = ImportOutcome(
+                    line, Outcome.CONFLICT, "another patient has this email", holder
+                )
+            elif row.values["phone"] in by_phone:
+                decided[line] = ImportOutcome(
+                    line,
+                    Outcome.CONFLICT,
+                    "another patient has this phone",
+                    by_phone[row.values["phone"]],
+                )
+            else:
+                to_create.append(row)
+        return decided, to_create
+
+    def _create(self, rows: list[ImportRow]) -> dict[int, ImportOutcome]:
+        patients = {
+            row.line: Patient(id=row.patient_id or uuid.uuid4(), **row.values) for row in rows
+        }
+        try:
+            with transaction.atomic():
+                self._insert(list(patients.values()))
+            created = patients
+        except IntegrityError:
+            # Another writer took an email or phone since the batch was checked: one row
+            # at a time, so that only the rows that clash are left out.
+            created = {}
+            for line, patient in patients.items():
+                try:
+                    with transaction.atomic():
+                        self._insert([patient])
+                    created[line] = patient
+                except IntegrityError:
+                    pass
+        return {
+            line: (
+                ImportOutcome(line, Outcome.CREATED, "", patients[line].pk)
+                if line in created
+                else ImportOutcome(
+                    line, Outcome.CONFLICT, "another patient took this email or phone"
+                )
+            )
+            for line in patients
+        }
+
+    def _insert(self, patients: list[Patient]) -> None:
+        bulk_create_with_history(patients, Patient, custom_historical_attrs={"via": Via.COMMAND})
+        if self.notify:
+            for patient in patients:
+                _notify(patient, Notification.Kind.WELCOME)
