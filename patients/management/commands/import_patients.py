@@ -60,11 +60,11 @@ class Command(commands.Command):
     def handle(self, *args, file: Path, report: Path | None, no_progress: bool, **options):
         if not file.is_file():
             raise CommandError(f"{file} is not a file")
+        report = report or _default_report(file)
         try:
             file_format = options["format"] or detect_format(file)
             total = count_rows(file, file_format)
             rows = read_rows(file, file_format)
-            report = report or _default_report(file)
             with _new_private_file(report) as stream:
                 counts = self._run(
                     rows, stream, total, options["batch_size"], options["notify"], no_progress
@@ -73,6 +73,12 @@ class Command(commands.Command):
             raise CommandError(f"{file}: {exc}") from None
         except OSError as exc:
             raise CommandError(f"{exc.filename or file}: {exc.strerror}") from None
+        except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback, and 128 + SIGINT
+            raise CommandError(
+                f"interrupted: the batches before were added (see {report}); run it again to "
+                "add the rest",
+                returncode=130,
+            ) from None
         self.stdout.write(
             f"Imported {counts[Outcome.CREATED]:,} new patient(s) from {file}; "
             + ", ".join(
