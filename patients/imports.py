@@ -3,9 +3,11 @@ writes, or a spreadsheet's), NDJSON (one JSON object a line) or the original ser
 database. Each row is checked by the API's own input serializer and the model's validators,
 so a file can put in nothing the API would refuse. Writing is patients.services'."""
 
+import contextlib
 import csv
 import io
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -71,11 +73,23 @@ def detect_format(path: Path) -> str:
 
 
 def count_rows(path: Path, file_format: str) -> int:
-    """How many rows the file holds (for the progress bar), checking as it goes that no line
-    is longer than MAX_LINE_BYTES: a file that fails that changes nothing."""
+    """How many rows the file holds (for the progress bar). Reading it all first also
+    refuses, before anything changes, a file whose structure is broken: a line longer than
+    MAX_LINE_BYTES, a CSV that does not parse (a quote never closed, which would swallow
+    every row after it), a database that cannot be read."""
     if file_format == "sqlite":
-        with _open_original(path) as database:
-            return database.execute("SELECT count(*) FROM patient").fetchone()[0]
+        try:
+            with contextlib.closing(_open_original(path)) as database:
+                return database.execute("SELECT count(*) FROM patient").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise ImportFileError(f"cannot read the database: {exc}") from None
+    lines = _check_line_lengths(path)
+    if file_format == "csv":
+        return sum(1 for _ in _csv_rows(path))
+    return lines
+
+
+def _check_line_lengths(path: Path) -> int:
     lines = 0
     run = 0  # bytes since the last newline
     with path.open("rb") as file:
@@ -83,21 +97,20 @@ def count_rows(path: Path, file_format: str) -> int:
             start = 0
             while (end := chunk.find(b"\n", start)) != -1:
                 if run + end - start > MAX_LINE_BYTES:
-                    raise ImportFileError(
-                        f"line {lines + 1} is longer than {MAX_LINE_BYTES:,} bytes: "
-                        "not a patient's row"
-                    )
-                if run + end - start > 0:
-                    lines += 1
+                    raise _too_long(lines + 1)
+                lines += 1
                 run = 0
                 start = end + 1
             run += len(chunk) - start
             if run > MAX_LINE_BYTES:
-                raise ImportFileError(
-                    f"line {lines + 1} is longer than {MAX_LINE_BYTES:,} bytes: not a patient's row"
-                )
-    lines += run > 0
-    return lines - 1 if file_format == "csv" and lines else lines
+                raise _too_long(lines + 1)
+    return lines + (run > 0)
+
+
+def _too_long(line: int) -> ImportFileError:
+    return ImportFileError(
+        f"line {line} is longer than {MAX_LINE_BYTES:,} bytes: not a patient's row"
+    )
 
 
 def read_rows(path: Path, file_format: str) -> Iterator[RawRow]:
@@ -109,54 +122,47 @@ def read_rows(path: Path, file_format: str) -> Iterator[RawRow]:
     return _original_rows(path)
 
 
-def _lines(file) -> Iterator[tuple[int, str | None]]:
-    # Each line decoded on its own, so that bytes that are not UTF-8 spoil their row only.
+def _lines(file) -> Iterator[tuple[int, str]]:
+    # Bytes that are not UTF-8 stay as lone surrogates ("surrogateescape"), so that they
+    # spoil their row only (RowValidator refuses them) and a CSV's quotes still parse.
     for number, raw in enumerate(file, start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a spreadsheet's byte order mark
             raw = raw[3:]
-        try:
-            yield number, raw.decode("utf-8")
-        except UnicodeDecodeError:
-            yield number, None
+        yield number, raw.decode("utf-8", "surrogateescape")
 
 
 def _csv_rows(path: Path) -> Iterator[RawRow]:
     # The header is read here, not when the rows are first asked for, so that a file with a
     # wrong one is refused before anything (the report among it) is written.
     file = path.open("rb")
-    undecodable: set[int] = set()
-
-    def text():
-        for number, line in _lines(file):
-            if line is None:
-                undecodable.add(number)
-                line = "\n"
-            yield line
-
-    reader = csv.reader(text())
+    # strict: a quote never closed is an error, not a cell that takes in the rest of the file.
+    reader = csv.reader((line for _, line in _lines(file)), strict=True)
     try:
         header = next(reader, None)
         if header is None:
             raise ImportFileError("the file is empty: a CSV needs a header row")
-        if 1 in undecodable:
+        if any(map(_undecodable, header)):
             raise ImportFileError("the header is not UTF-8 text")
         columns = _columns(header)
+    except csv.Error as exc:
+        file.close()
+        raise ImportFileError(f"line 1: {exc}") from None
     except BaseException:
         file.close()
         raise
-    return _csv_body(file, reader, columns, undecodable)
+    return _csv_body(file, reader, columns)
 
 
-def _csv_body(file, reader, columns: list[str], undecodable: set[int]) -> Iterator[RawRow]:
+def _csv_body(file, reader, columns: list[str]) -> Iterator[RawRow]:
     line = reader.line_num + 1
     with file:
         try:
             for cells in reader:
                 first, line = line, reader.line_num + 1
-                if first in undecodable:
-                    yield RawRow(first, None, "the line is not UTF-8 text")
-                elif not cells or cells == [""]:
+                if not cells or cells == [""]:
                     continue
+                if any(map(_undecodable, cells)):
+                    yield RawRow(first, None, "the row is not UTF-8 text")
                 elif len(cells) != len(columns):
                     yield RawRow(
                         first,
@@ -169,16 +175,21 @@ def _csv_body(file, reader, columns: list[str], undecodable: set[int]) -> Iterat
             raise ImportFileError(f"line {line}: {exc}") from None
 
 
+# A header cell that could be a column's name; anything else is not repeated in an error,
+# since a file without a header has a patient's details on its first line.
+_COLUMN_NAME = re.compile(r"[a-z_]{1,40}")
+
+
 def _columns(header: list[str]) -> list[str]:
     columns = [cell.strip().lower() for cell in header]
-    if columns and columns[0].startswith("\ufeff"):
-        columns[0] = columns[0][1:]
     unknown = [column for column in columns if column not in KNOWN_COLUMNS]
-    if unknown:
+    known = ", ".join(["id", *EDITABLE_FIELDS])
+    if unknown and all(_COLUMN_NAME.fullmatch(column) for column in unknown):
         raise ImportFileError(
-            f"unknown column(s) {', '.join(map(repr, unknown))}; the columns are "
-            f"{', '.join(['id', *EDITABLE_FIELDS])}"
+            f"unknown column(s) {', '.join(map(repr, unknown))}; the columns are {known}"
         )
+    if unknown:
+        raise ImportFileError(f"the first line is not a header; the columns are {known}")
     repeated = sorted({column for column in columns if columns.count(column) > 1})
     if repeated:
         raise ImportFileError(f"column(s) {', '.join(map(repr, repeated))} appear twice")
@@ -211,9 +222,6 @@ def _csv_row(line: int, columns: list[str], cells: list[str]) -> RawRow:
 def _ndjson_rows(path: Path) -> Iterator[RawRow]:
     with path.open("rb") as file:
         for line, text in _lines(file):
-            if text is None:
-                yield RawRow(line, None, "the line is not UTF-8 text")
-                continue
             if not text.strip():
                 continue
             try:
@@ -242,7 +250,7 @@ def _open_original(path: Path) -> sqlite3.Connection:
     database.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
     try:
         columns = {row[1] for row in database.execute("PRAGMA table_info(patient)")}
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         database.close()
         raise ImportFileError(f"not a readable SQLite database: {exc}") from None
     if not {"id", "name", "email", "phone"} <= columns:
@@ -254,17 +262,29 @@ def _open_original(path: Path) -> sqlite3.Connection:
     return database
 
 
-def _original_rows(path: Path) -> Iterator[RawRow]:
-    database = _open_original(path)
-    try:
-        rows = database.execute("SELECT rowid, id, name, email, phone FROM patient ORDER BY rowid")
-        for rowid, patient_id, name, email, phone in rows:
-            data = {"name": name, "email": email, "phone": phone}
-            if patient_id is not None:
-                data["id"] = patient_id
-            yield RawRow(rowid, data)
-    finally:
-        database.close()
+def _original_rows(path: Path, page: int = 1000) -> Iterator[RawRow]:
+    # A page at a time, each its own short read: one query held open for the whole import
+    # would keep the original's writers out all along, if it still runs (a rollback journal
+    # lets no one commit while anyone reads).
+    after = 0
+    with contextlib.closing(_open_original(path)) as database:
+        while True:
+            try:
+                rows = database.execute(
+                    "SELECT rowid, id, name, email, phone FROM patient WHERE rowid > ? "
+                    "ORDER BY rowid LIMIT ?",
+                    (after, page),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise ImportFileError(f"cannot read the database: {exc}") from None
+            if not rows:
+                return
+            for rowid, patient_id, name, email, phone in rows:
+                data = {"name": name, "email": email, "phone": phone}
+                if patient_id is not None:
+                    data["id"] = patient_id
+                yield RawRow(rowid, data)
+            after = rows[-1][0]
 
 
 class RowValidator:

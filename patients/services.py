@@ -677,6 +677,8 @@ class PatientsImport:
         self._phones: dict[str, int] = {}
 
     def add(self, rows: list[ImportRow]) -> list[ImportOutcome]:
+        if not rows:
+            return []
         outcomes: dict[int, ImportOutcome] = {}
         fresh = []
         for row in rows:
@@ -721,9 +723,11 @@ class PatientsImport:
 
     def _against_stored(self, rows: list[ImportRow]):
         ids = [row.patient_id for row in rows if row.patient_id is not None]
-        stored_ids = set(Patient.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        stored_emails = dict(Patient.objects.filter(pk__in=ids).values_list("pk", "email"))
         deleted_ids = set(
-            Patient.history.filter(id__in=set(ids) - stored_ids).values_list("id", flat=True)
+            Patient.history.filter(id__in=set(ids) - stored_emails.keys()).values_list(
+                "id", flat=True
+            )
         )
         by_email = dict(
             Patient.objects.filter(email__in=[row.values["email"] for row in rows]).values_list(
@@ -739,8 +743,15 @@ class PatientsImport:
         for row in rows:
             line, given = row.line, row.patient_id
             holder = by_email.get(row.values["email"])
-            if given in stored_ids:
-                decided[line] = ImportOutcome(line, Outcome.PRESENT, "same id", given)
+            if given in stored_emails:
+                # Never changed by an import; said, so that an edited file is not taken
+                # for one imported.
+                reason = (
+                    "same id"
+                    if stored_emails[given] == row.values["email"]
+                    else "same id; the stored patient's email differs and was left as it is"
+                )
+                decided[line] = ImportOutcome(line, Outcome.PRESENT, reason, given)
             elif given in deleted_ids:
                 decided[line] = ImportOutcome(
                     line, Outcome.DELETED, "a deleted patient's id: restore them instead", given

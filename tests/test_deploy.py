@@ -168,7 +168,7 @@ def test_image_runs_as_a_non_root_user():
     assert last_user < first_cmd
 
 
-def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
+def test_dockerignore_keeps_local_state_secrets_and_patient_files_out_of_the_image():
     ignored = {
         line.strip()
         for line in (ROOT / ".dockerignore").read_text().splitlines()
@@ -176,6 +176,8 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image():
     }
 
     assert {".venv", "var", ".git", "bench/results", "**/.env"} <= ignored
+    # What import_patients reads and reports and export_patients writes, wherever it is.
+    assert {"**/*.csv", "**/*.ndjson", "**/*.jsonl", "**/*.db", "**/*.partial"} <= ignored
 
 
 def test_procfile_release_migrates_and_sets_up_roles_once():

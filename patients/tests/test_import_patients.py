@@ -337,7 +337,7 @@ def test_bytes_that_are_not_utf8_spoil_only_their_row(tmp_path):
 
     assert _outcomes(report) == {
         2: ("created", ""),
-        3: ("invalid", "the line is not UTF-8 text"),
+        3: ("invalid", "the row is not UTF-8 text"),
         4: ("created", ""),
     }
 
@@ -370,11 +370,22 @@ GOOD_ROW = "Ana Lima,+15550001111,ana@example.org,,,,\n"
         ("name,phone,email,email\n", "'email' appear twice"),
         # A good row before the long line: it is not added either.
         (HEADER + GOOD_ROW + "A," + "x" * MAX_LINE_BYTES + ",a@example.org,,,,\n", "longer than"),
+        # A quote never closed would take in every row after it as one cell.
+        (
+            HEADER + GOOD_ROW + '"Bob,+15550001112,bob@example.org,,,,\n' + GOOD_ROW,
+            "line 3: unexpected end of data",
+        ),
+        # Old Macs' line ends (CR alone): no line the reader can split.
+        ("name,phone,email\rAna Lima,+15550001111,ana@example.org\r", "line 1: new-line"),
+        (b"SQLite format 3\x00" + b"\x13" * 200, "not a readable SQLite database"),
     ],
 )
 def test_a_file_that_cannot_be_read_is_refused_before_anything_changes(tmp_path, content, message):
     path = tmp_path / "bad.csv"
-    path.write_text(content)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, newline="")
 
     with pytest.raises(CommandError, match=re.escape(message)):
         _import(path)
@@ -430,3 +441,45 @@ def test_an_export_imports_into_an_empty_database_unchanged(tmp_path, file_forma
     assert "Imported 4 new patient(s)" in summary
     assert [row["outcome"] for row in report] == ["created"] * 4
     assert sorted(Patient.objects.values_list(*fields)) == before
+
+
+def test_a_file_without_a_header_is_refused_without_repeating_its_first_patient(tmp_path):
+    path = tmp_path / "no-header.csv"
+    path.write_text("Ana Lima,+15550001111,ana@example.org\n")
+
+    with pytest.raises(CommandError) as refused:
+        _import(path)
+
+    message = str(refused.value)
+    assert "the first line is not a header" in message
+    assert "Ana" not in message
+    assert "ana@example.org" not in message
+
+
+def test_a_stored_id_with_other_details_is_present_and_says_so(tmp_path):
+    stored = patient_create(name="Ana Lima", email="ana@example.org", phone="+15550001111")
+    path = tmp_path / "edited.csv"
+    path.write_text(f"id,name,phone,email\n{stored.pk},Ana Lima,+15550001111,new@example.org\n")
+
+    _, report = _import(path)
+
+    assert report[0]["outcome"] == "present"
+    assert "email differs" in report[0]["reason"]
+    stored.refresh_from_db()
+    assert stored.email == "ana@example.org"
+
+
+def test_bytes_that_are_not_utf8_inside_a_quoted_cell_spoil_only_their_row(tmp_path):
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(
+        HEADER.encode()
+        + b'"Ana\n\xff Lima",+15550001111,ana@example.org,,,,\n'
+        + b"Ben Ruiz,+15550001113,ben@example.org,,,,\n"
+    )
+
+    _, report = _import(path)
+
+    assert _outcomes(report) == {
+        2: ("invalid", "the row is not UTF-8 text"),
+        4: ("created", ""),
+    }

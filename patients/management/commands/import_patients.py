@@ -119,4 +119,5 @@ def _new_private_file(path: Path):
     # Created readable by its owner only, from the start (it names patients and lines of a
     # file of them), and never over an existing file.
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    return os.fdopen(descriptor, "w", encoding="utf-8", newline="")
+    # backslashreplace: a reason quoting bytes that were not UTF-8 is written, not a crash.
+    return os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace", newline="")
